@@ -1,0 +1,43 @@
+# The course kit's two commands:
+#   make release   build student_release/, solutions/ and autograder/ from assignment/
+#   make test      run the kit's test suite (builds a release into a temporary folder)
+# Both create .venv and install requirements.txt first.  DATA_DIR=/path/to/data reads an offline copy
+# of MNIST / Fashion-MNIST (torchvision layout); without it torchvision downloads them to ./data.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+ifneq ($(strip $(DATA_DIR)),)
+override DATA_DIR := $(abspath $(DATA_DIR))
+export DATA_DIR
+endif
+
+.PHONY: venv release weights test bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+# Train the judges that are missing, then build every lab (grading each solution through its autograder).
+release: venv
+	$(BIN)/python -m kit.judges
+	$(BIN)/python -m kit.build
+
+# Train the judges and the labs' reference checkpoints again from their fixed seeds (tens of minutes).
+weights: venv
+	$(BIN)/python -m kit.judges --force
+	$(BIN)/python -m kit.build --retrain
+
+test: venv
+	$(BIN)/python -m pytest tests -ra
+
+bench: venv
+	$(BIN)/python -m kit.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,150 @@
+"""Benchmark the kit on this machine and print the figures.
+
+    python -m kit.bench                  # every figure, for every lab
+    python -m kit.bench --skip-training  # only build and grading figures
+    python -m kit.bench --cores 1        # grade pinned to one core (Gradescope's default gives 0.5 CPU)
+
+For each lab: seconds to build it (otter assign, executing the solution, grading it); seconds and peak
+resident memory (the whole process tree: otter and its kernel, sampled every 50 ms) to grade the
+solution submission; and, for the GAN lab, training seconds on this CPU until the DCGAN's samples clear
+the autograder's quality bar (judged by the hidden judge every 250 iterations).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from kit import LABS, ROOT
+from kit.build import submission_zip
+
+GRADESCOPE_RAM_MB = 768
+
+
+def tree_rss_mb(proc: psutil.Process) -> float:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
+
+
+def run_measured(cmd: list[str], cores: int | None = None, **kw) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run a command; return (seconds, peak RSS of its process tree in MB, completed process)."""
+    if cores:
+        cmd = ["taskset", "-c", ",".join(str(c) for c in range(cores)), *cmd]
+    env = dict(os.environ, **({"OMP_NUM_THREADS": str(cores)} if cores else {}))
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, **kw)
+    peak = [0.0]
+    ps = psutil.Process(proc.pid)
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], tree_rss_mb(ps))
+            time.sleep(0.05)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out, _ = proc.communicate()
+    t.join()
+    return time.time() - start, peak[0], subprocess.CompletedProcess(cmd, proc.returncode, out, "")
+
+
+def bench_build_and_grade(lab: str, cores: int | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        secs, peak, proc = run_measured([sys.executable, "-m", "kit.build", "--labs", lab, "--out", tmp], cwd=ROOT)
+        if proc.returncode:
+            print(proc.stdout[-2000:])
+            raise SystemExit(f"{lab}: build failed")
+        print(f"{lab}: build {secs:.0f} s (peak RSS {peak:.0f} MB)")
+        sol = Path(tmp) / "solutions" / lab
+        sub = submission_zip(sol / f"{lab}.ipynb", [p for p in sol.glob("*.pt") if not p.name.startswith("judge_")],
+                             Path(tmp) / "submission.zip")
+        out = Path(tmp) / "results"
+        out.mkdir()
+        secs, peak, proc = run_measured([sys.executable, "-m", "otter", "run", "-a",
+                                         str(Path(tmp) / "autograder" / f"{lab}-autograder.zip"),
+                                         "-o", str(out), "--no-logo", str(sub)], cores=cores)
+        verdict = "fits" if peak < GRADESCOPE_RAM_MB else "DOES NOT FIT"
+        print(f"{lab}: grading one submission {secs:.0f} s, peak RSS {peak:.0f} MB "
+              f"on {cores or os.cpu_count()} core(s) ({verdict} in Gradescope's {GRADESCOPE_RAM_MB} MB; "
+              f"this environment's torch: {torch_build()})")
+
+
+def torch_build() -> str:
+    import torch
+    return f"{torch.__version__}"
+
+
+def bench_gan_training(max_iters: int = 6000, every: int = 250) -> None:
+    """Train the solution's DCGAN from scratch and report when the hidden judge's bar is cleared."""
+    import nbformat
+    import torch
+
+    import genkit
+    import grading
+
+    sol_dir = ROOT / "solutions" / "gan"
+    nb = nbformat.read(sol_dir / "gan.ipynb", as_version=4)
+    ns: dict = {}
+    cwd = os.getcwd()
+    os.chdir(sol_dir)
+    try:
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "otter_ignore" not in cell.metadata.get("tags", []) \
+                    and "grader." not in cell.source and "otter" not in cell.source:
+                exec(compile(cell.source, "<solution>", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+    bar = grading.QUALITY_BARS["gan_confident_share"]
+    judge = grading.hidden_judge("mnist")
+    images, _ = genkit.load_tensors("mnist", train=True)
+    torch.manual_seed(0)
+    G, D = ns["DCGANGenerator"](), ns["DCGANDiscriminator"]()
+    opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    trained, seconds = 0, 0.0
+    while trained < max_iters:
+        start = time.time()
+        ns["train_gan"](G, D, opt_G, opt_D, images, every, ns["generator_loss_nonsaturating"])
+        seconds += time.time() - start
+        trained += every
+        G.eval()
+        torch.manual_seed(0)
+        with torch.no_grad():
+            x = ((G(torch.randn(1000, 100)) + 1) / 2).reshape(-1, 28, 28).numpy()
+        G.train()
+        share, pred = grading.confident_share(x, judge)
+        print(f"gan: DCGAN after {trained} iterations ({seconds:.0f} s of training): "
+              f"hidden-judge confident share {share:.1%}, digits present {len(set(pred.tolist()))}/10")
+        if share >= bar:
+            print(f"gan: quality bar {bar:.0%} reached after {trained} iterations, {seconds:.0f} s of training "
+                  f"on {torch.get_num_threads()} CPU threads")
+            return
+    print(f"gan: quality bar {bar:.0%} NOT reached in {max_iters} iterations ({seconds:.0f} s)")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--labs", nargs="*", default=list(LABS))
+    ap.add_argument("--cores", type=int, default=None, help="pin grading to this many cores")
+    ap.add_argument("--skip-training", action="store_true")
+    args = ap.parse_args(argv)
+    for lab in args.labs:
+        bench_build_and_grade(lab, args.cores)
+    if not args.skip_training and "gan" in args.labs:
+        bench_gan_training()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Train the judge classifiers the release ships: a public and a hidden one per dataset.
+
+    python -m kit.judges                 # train the missing ones, print test accuracies
+    python -m kit.judges --force         # train all four again (same seeds, same result on the same machine)
+    python -m kit.judges --check         # only evaluate the shipped weights
+
+The public judge (genkit.SmallCNN, seed 1) goes to students; the hidden judge
+(grading.HiddenJudgeNet, seed 2) goes only into the autograder zips.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+from kit import JUDGES
+import genkit
+import grading
+
+# name -> (architecture, seed, epochs, minimum test accuracy the release requires)
+SPECS = {
+    "mnist_public": (genkit.SmallCNN, 1, 3, 0.990),
+    "mnist_hidden": (grading.HiddenJudgeNet, 2, 3, 0.990),
+    "fashion_public": (genkit.SmallCNN, 1, 6, 0.900),
+    "fashion_hidden": (grading.HiddenJudgeNet, 2, 6, 0.900),
+}
+
+
+def path_of(name: str):
+    return JUDGES / f"judge_{name}.pt"
+
+
+@torch.no_grad()
+def accuracy(model, images, labels) -> float:
+    pred = genkit.predict(model, images).argmax(1)
+    return float((pred == labels).float().mean())
+
+
+def train(name: str) -> float:
+    arch, seed, epochs, _ = SPECS[name]
+    dataset = name.split("_")[0]
+    torch.manual_seed(seed)
+    x, y = genkit.load_tensors(dataset, train=True)
+    xt, yt = genkit.load_tensors(dataset, train=False)
+    model = arch()
+    steps_per_epoch = len(x) // 128
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=epochs * steps_per_epoch)
+    data = genkit.batches(x, y, 128, generator=torch.Generator().manual_seed(seed))
+    start = time.time()
+    model.train()
+    for _ in range(epochs * steps_per_epoch):
+        xb, yb = next(data)
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    acc = accuracy(model, xt, yt)
+    genkit.save_checkpoint(path_of(name), model, test_accuracy=acc, seed=seed, epochs=epochs)
+    print(f"{name}: trained {epochs} epochs in {time.time() - start:.0f} s, test accuracy {acc:.4f}")
+    return acc
+
+
+def check(name: str) -> float:
+    arch, _, _, minimum = SPECS[name]
+    model = arch()
+    genkit.load_checkpoint(path_of(name), model)
+    xt, yt = genkit.load_tensors(name.split("_")[0], train=False)
+    acc = accuracy(model, xt, yt)
+    print(f"{name}: test accuracy {acc:.4f} (release needs >= {minimum})")
+    if acc < minimum:
+        raise SystemExit(f"judge {name} is below the required accuracy {minimum}")
+    return acc
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--force", action="store_true", help="train all judges again")
+    ap.add_argument("--check", action="store_true", help="only evaluate the shipped judges")
+    ap.add_argument("names", nargs="*", default=list(SPECS), help=f"judges among {list(SPECS)}")
+    args = ap.parse_args(argv)
+    JUDGES.mkdir(parents=True, exist_ok=True)
+    for name in args.names:
+        if not args.check and (args.force or not path_of(name).exists()):
+            train(name)
+        check(name)
+
+
+if __name__ == "__main__":
+    main()

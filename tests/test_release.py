@@ -1,0 +1,107 @@
+"""What a build produces: no leaks into the student release, committed outputs in step with the sources,
+and the grading command's CSV."""
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+from conftest import ROOT, make_zip
+from kit import LABS
+
+# What may never reach a student: otter's solution and hidden-test markers, grading-only files.
+FORBIDDEN_TEXT = re.compile(r"BEGIN SOLUTION|END SOLUTION|# SOLUTION|# HIDDEN|hidden: *true|hidden=True|"
+                            r"judge_\w+_hidden|import grading|Answer key")
+FORBIDDEN_FILES = re.compile(r"grading\.py|judge_\w+_hidden\.pt|.*reference.*|dcgan_generator\.pt|vanilla_\w+\.pt")
+
+
+def solution_lines(lab: str) -> set[str]:
+    """Non-trivial lines inside the master's BEGIN/END SOLUTION comment blocks."""
+    nb = nbformat.read(ROOT / "assignment" / lab / f"{lab}.ipynb", as_version=4)
+    lines, inside = set(), False
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            if line.strip() == "# BEGIN SOLUTION":
+                inside = True
+            elif line.strip() == "# END SOLUTION":
+                inside = False
+            elif inside and len(line.strip()) > 12:
+                lines.add(line.strip())
+    return lines
+
+
+def student_folders(release):
+    return [release / "student_release", ROOT / "student_release"]
+
+
+@pytest.mark.parametrize("where", ["fresh build", "committed"])
+@pytest.mark.parametrize("lab", LABS)
+def test_student_release_holds_no_solution_hidden_test_or_hidden_judge(release, lab, where):
+    folder = (release if where == "fresh build" else ROOT) / "student_release" / lab
+    assert (folder / f"{lab}.ipynb").exists(), f"{folder} has no student notebook: run `make release`"
+    secret = solution_lines(lab)
+    assert secret, "the master notebook should have solution blocks"
+    for path in folder.rglob("*"):
+        if path.is_dir():
+            continue
+        assert not FORBIDDEN_FILES.fullmatch(path.name), f"{path} must not be given to students"
+        if path.suffix in (".ipynb", ".py", ".txt", ".md", ".otter", ".json"):
+            text = path.read_text()
+            assert not FORBIDDEN_TEXT.search(text), f"{path} holds {FORBIDDEN_TEXT.search(text).group()!r}"
+            leaked = [line for line in secret if line in text]
+            assert not leaked, f"{path} holds solution code: {leaked[:3]}"
+
+
+def test_the_leak_scan_can_fail(release, tmp_path):
+    """Planting a solution line in a copy of the student notebook is caught by the same scan."""
+    lab = LABS[0]
+    nb = nbformat.read(release / "student_release" / lab / f"{lab}.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(sorted(solution_lines(lab))[0]))
+    text = nbformat.writes(nb)
+    assert any(line in text for line in solution_lines(lab))
+
+
+def sources(nb_path):
+    nb = nbformat.read(nb_path, as_version=4)
+    return [(c.cell_type, c.source, sorted(c.metadata.get("tags", []))) for c in nb.cells]
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_committed_release_matches_a_fresh_build(release, lab):
+    """student_release/, solutions/ and autograder/ are generated: `make release` must have been run."""
+    assert sources(ROOT / "student_release" / lab / f"{lab}.ipynb") == \
+        sources(release / "student_release" / lab / f"{lab}.ipynb"), "student notebook is stale: run `make release`"
+    assert sources(ROOT / "solutions" / lab / f"{lab}.ipynb") == \
+        sources(release / "solutions" / lab / f"{lab}.ipynb"), "solution notebook is stale: run `make release`"
+
+    def tests_of(zip_path):
+        with zipfile.ZipFile(zip_path) as z:
+            return {n: z.read(n) for n in z.namelist() if n.startswith(("tests/", "files/")) and n.endswith(".py")}
+    assert tests_of(ROOT / "autograder" / f"{lab}-autograder.zip") == \
+        tests_of(release / "autograder" / f"{lab}-autograder.zip"), "autograder zip is stale: run `make release`"
+
+
+def test_grade_command_writes_a_csv(release, tmp_path):
+    lab = "gan"
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    sol = release / "solutions" / lab
+    make_zip(folder / "alice.zip", [sol / f"{lab}.ipynb", sol / "dcgan_generator.pt"])
+    nbformat.write(nbformat.v4.new_notebook(), folder / "mystery.ipynb")  # not a notebook of any lab
+    out = tmp_path / "grades.csv"
+    proc = subprocess.run([sys.executable, "-m", "kit.grade", str(folder), "--csv", str(out),
+                           "--autograder", str(release / "autograder" / f"{lab}-autograder.zip")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["name"]: r for r in csv.DictReader(out.open())}
+    assert float(rows["alice"]["total"]) == float(rows["alice"]["possible"]) > 0
+    assert rows["alice"]["lab"] == lab and float(rows["alice"]["q1_discriminator_loss"]) == 2
+    assert "pass --lab" in rows["mystery"]["errors"]
+    assert "alice.zip" in proc.stdout and "q7_quality" in proc.stdout
