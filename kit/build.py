@@ -8,8 +8,9 @@ a Gradescope autograder zip.
 For each lab:
 1. stage: the master notebook, the support modules (assignment/common), the judges and the lab's
    reference checkpoints (assignment/<lab>/reference) go into one folder, as otter assign wants;
-2. (if --retrain or a reference is missing) execute the master notebook there with no checkpoint, so
-   that its training cells train; the checkpoints it writes become the new references;
+2. (with --retrain, or when a submitted checkpoint's reference is missing) execute the master notebook
+   there; its training cells train what has no checkpoint (everything, with --retrain) and the
+   checkpoints it writes become the new references;
 3. ``otter assign`` splits the master into the student notebook and the autograder (with its zip);
 4. the solution notebook is executed (the references are present, so nothing trains) for its figures;
 5. the executed solution, zipped with its checkpoint, is graded by the real autograder: anything below
@@ -73,9 +74,13 @@ def execute(path: Path, timeout: int | None = None) -> None:
     nbformat.write(nb, path)
 
 
-def retrain(lab: str, workdir: Path) -> None:
-    """Execute the master notebook with no checkpoints, and keep the checkpoints it trains as references."""
-    master = stage(lab, workdir / "retrain", with_references=False)
+def retrain(lab: str, workdir: Path, everything: bool = True) -> None:
+    """Execute the master notebook and keep the checkpoints it trains as references.
+
+    With ``everything`` no reference is staged, so every training cell trains; otherwise the existing
+    references are staged and only the missing ones train (training cells skip existing checkpoints).
+    """
+    master = stage(lab, workdir / "retrain", with_references=not everything)
     before = {p.name for p in master.parent.iterdir()}
     start = time.time()
     print(f"[{lab}] training the reference checkpoints (executing the master notebook) ...", flush=True)
@@ -106,7 +111,7 @@ def build_lab(lab: str, out: Path, work: Path, do_retrain: bool, do_execute: boo
     config = lab_config(lab)
     refs = [reference_dir(lab) / f for f in config.get("student_files", [])]
     if do_retrain or not all(p.exists() for p in refs):
-        retrain(lab, work)
+        retrain(lab, work, everything=do_retrain)
     master = stage(lab, work / "stage")
     assign(master, work / "dist")
     ag_dir, student_dir = work / "dist" / "autograder", work / "dist" / "student"

@@ -24,7 +24,7 @@ SPECS = {
     "mnist_public": (genkit.SmallCNN, 1, 3, 0.990),
     "mnist_hidden": (grading.HiddenJudgeNet, 2, 3, 0.990),
     "fashion_public": (genkit.SmallCNN, 1, 6, 0.900),
-    "fashion_hidden": (grading.HiddenJudgeNet, 2, 6, 0.900),
+    "fashion_hidden": (grading.HiddenJudgeNet, 2, 3, 0.900),
 }
 
 

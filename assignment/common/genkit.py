@@ -225,17 +225,30 @@ def public_judge(dataset: str = "mnist") -> nn.Module:
     return judge
 
 
-def judge_report(images, labels=None, dataset: str = "mnist", judge=None, confidence: float = 0.9) -> dict:
-    """What the public judge makes of generated images.
+def inception_score(probs: torch.Tensor) -> float:
+    """The Inception Score of class probabilities ``probs`` (N, K): exp(E_x KL(p(y|x) || p(y))).
 
-    Returns the share of images it classifies with probability >= ``confidence``,
-    how many images it assigns to each class, and (when the intended ``labels``
-    are given) the share it reads as the intended class.
+    High when each image is classified confidently (p(y|x) peaked) *and* the classes are diverse
+    (p(y) spread): 1 for a generator that always draws the same digit, at most K (here 10).
+    """
+    p = torch.as_tensor(probs, dtype=torch.float64)
+    p_y = p.mean(0, keepdim=True)
+    kl = (p * (p.clamp_min(1e-12).log() - p_y.clamp_min(1e-12).log())).sum(1)
+    return float(kl.mean().exp())
+
+
+def judge_report(images, labels=None, dataset: str = "mnist", judge=None, confidence: float = 0.9) -> dict:
+    """What a judge (by default the public one) makes of generated images.
+
+    Returns the Inception Score computed with the judge, the share of images it classifies with
+    probability >= ``confidence``, how many images it assigns to each class, and (when the intended
+    ``labels`` are given) the share it reads as the intended class.
     """
     judge = judge or public_judge(dataset)
     probs = predict(judge, images)
     conf, pred = probs.max(1)
-    report = {"confident_share": float((conf >= confidence).float().mean()),
+    report = {"inception_score": inception_score(probs),
+              "confident_share": float((conf >= confidence).float().mean()),
               "class_counts": torch.bincount(pred, minlength=10).tolist()}
     if labels is not None:
         report["label_accuracy"] = float((pred == torch.as_tensor(labels)).float().mean())
