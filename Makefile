@@ -31,6 +31,7 @@ release: venv
 # Train the judges and the labs' reference checkpoints again from their fixed seeds (tens of minutes).
 weights: venv
 	$(BIN)/python -m kit.judges --force
+	$(BIN)/python assignment/adversarial/make_reference.py --force
 	$(BIN)/python -m kit.build --retrain
 
 test: venv

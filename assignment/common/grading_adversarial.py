@@ -1,0 +1,195 @@
+"""grading_adversarial: what only the autograder of the adversarial-examples lab has (never shipped to students).
+
+* ``ReferenceCNN`` and its trained weights (adversarial_reference_cnn.pt): the kit's own classifier,
+  another architecture and seed than the students' CNN, with batch norm and dropout so that running it in
+  training mode changes the result. Students' attacks are run against it.
+* A fixed held-out set (adversarial_heldout.pt): 1000 test images with labels, on which a submitted CNN's
+  accuracy is checked (the autograder has no dataset), and 200 other test 4s that the reference CNN
+  classifies correctly, on which attacks are run.
+* ``reference_attack``: the kit's targeted attack (the solution's algorithm), to compare a student's attack
+  with on the student's own CNN.
+* ``attack_report``: runs a student's attack once per model and checks what it returns; every failure is one
+  plain sentence.
+
+Both .pt files are written by ``assignment/adversarial/make_reference.py`` from fixed seeds.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import genkit
+from grading import SubmissionError
+
+HERE = Path(__file__).resolve().parent
+# The grading workloads are small (200 images, 16 steps). One thread avoids oversubscribing a shared or
+# fractional CPU (Gradescope gives 0.5 vCPU): measured here, two threads on two busy cores ran 5x slower.
+torch.set_num_threads(1)
+REFERENCE_CNN = "adversarial_reference_cnn.pt"
+HELDOUT = "adversarial_heldout.pt"
+
+# The attack the notebook asks for, and the settings the hidden tests run it with (the notebook states them).
+SOURCE, TARGET = 4, 9
+ATTACK = {"eps": 0.2, "step_size": 0.025, "steps": 16}
+TOLERANCE = 1e-6  # on the L-inf budget and on the pixel range [0, 1]
+
+# Bars, each measured (see make_reference.py --bench and tests/test_adversarial_lab.py):
+BARS = {
+    # accuracy of the submitted CNN on the 1000 held-out test images. The notebook asks for 98.5 % on the
+    # whole test set; a 1000-image subset has a standard error of about 0.4 %, so the bar is 98 %.
+    # The solution's CNN scores 99.2 % on the subset (99.03 % on the test set); an untrained one 8 %.
+    "cnn_subset_accuracy": 0.98,
+    # share of the 200 held-out 4s the attack turns into 9s (within the budget) against the reference CNN:
+    # the solution's rate, measured (200 of 200), minus a margin. Broken attacks measured: gradients in training
+    # mode 11.5 %, untargeted (ascent on the true class) 55 %, step sign flipped 0 %; without projection or
+    # clipping 100 % of the outputs read 9 but break the budget (L-inf 0.4) or the range ([-0.2, 1.2]): 0 count.
+    "attack_solution_rate": 1.0,
+    "attack_margin": 0.05,
+    # against the student's own CNN the student's attack must reach the kit's attack's rate minus this margin
+    "own_cnn_margin": 0.05,
+    # probability of class 9 that fool() must reach from noise and from the zero image
+    "fool_confidence": 0.99,
+}
+
+
+def attack_bar() -> float:
+    return BARS["attack_solution_rate"] - BARS["attack_margin"]
+
+
+class ReferenceCNN(nn.Module):
+    """The kit's reference CNN: three conv blocks (the last two strided) with batch norm, dropout, one linear layer.
+
+    Input (N, 1, 28, 28) pixels in [0, 1]; output logits (N, 10).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),                # 16 x 28 x 28
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),     # 32 x 14 x 14
+            nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),     # 32 x 7 x 7
+        )
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(32 * 7 * 7, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x.reshape(-1, 1, 28, 28)))
+
+
+_REFERENCE: nn.Module | None = None
+
+
+def reference_cnn() -> nn.Module:
+    """The trained reference CNN, in eval mode (loaded once; attacks get copies of it)."""
+    global _REFERENCE
+    if _REFERENCE is None:
+        _REFERENCE = ReferenceCNN()
+        genkit.load_checkpoint(HERE / REFERENCE_CNN, _REFERENCE)
+    return _REFERENCE.eval()
+
+
+_HELDOUT: dict | None = None
+
+
+def heldout() -> dict:
+    """{'images': (1000, 1, 28, 28), 'labels': (1000,), 'fours': (200, 1, 28, 28)}: float32 images in [0, 1]."""
+    global _HELDOUT
+    if _HELDOUT is None:
+        blob = torch.load(HERE / HELDOUT, map_location="cpu", weights_only=True)
+        _HELDOUT = {"images": blob["images"].float().div(255).unsqueeze(1),
+                    "labels": blob["labels"].long(),
+                    "fours": blob["fours"].float().div(255).unsqueeze(1)}
+    return _HELDOUT
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 250) -> torch.Tensor:
+    """Class probabilities (N, 10) of ``model`` in eval mode."""
+    model.eval()
+    return torch.cat([model(images[i:i + batch_size]).softmax(1) for i in range(0, len(images), batch_size)])
+
+
+def accuracy(model: nn.Module) -> float:
+    """Accuracy of ``model`` on the 1000 held-out test images."""
+    data = heldout()
+    return float((predict(copy.deepcopy(model), data["images"]).argmax(1) == data["labels"]).float().mean())
+
+
+def reference_attack(model, images, target, eps, step_size, steps):
+    """The kit's targeted iterative gradient-sign attack (the solution's algorithm)."""
+    model.eval()
+    x0 = images.detach()
+    labels = torch.full((len(x0),), target, dtype=torch.long, device=x0.device)
+    x = x0.clone()
+    for _ in range(steps):
+        x.requires_grad_(True)
+        grad, = torch.autograd.grad(F.cross_entropy(model(x), labels), x)
+        x = x.detach() - step_size * grad.sign()
+        x = torch.min(torch.max(x, x0 - eps), x0 + eps).clamp(0, 1)
+    return x.detach()
+
+
+def _buffers(model: nn.Module) -> list[torch.Tensor]:
+    return [b.detach().clone() for b in model.buffers()]
+
+
+def check_adversarial(x, images: torch.Tensor, eps: float, name: str = "targeted_attack",
+                      like: str = "images") -> torch.Tensor:
+    """Check that ``x`` is a float tensor shaped like ``images``, finite, in [0, 1] and within ``eps`` (L-inf).
+
+    ``name`` and ``like`` are the student's function and its input, as the messages call them.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise SubmissionError(f"{name} returned a {type(x).__name__}; return a torch tensor shaped like `{like}`.")
+    if tuple(x.shape) != tuple(images.shape):
+        raise SubmissionError(f"{name} returned shape {tuple(x.shape)}; it must return the shape of `{like}`, "
+                              f"{tuple(images.shape)}.")
+    x = x.detach().cpu().float()
+    if not torch.isfinite(x).all():
+        raise SubmissionError(f"{name} returned NaN or infinite values.")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -TOLERANCE or hi > 1 + TOLERANCE:
+        raise SubmissionError(f"{name} returned pixel values in [{lo:.3f}, {hi:.3f}]; images must stay in [0, 1]: "
+                              "clip after every step.")
+    dist = float((x - images.cpu()).abs().amax())
+    if dist > eps + TOLERANCE:
+        raise SubmissionError(f"{name} moved a pixel by {dist:.3f}, more than eps = {eps}: project back onto the "
+                              "eps-ball around the original image after every step.")
+    return x
+
+
+_CACHE: dict = {}
+
+
+def attack_report(attack, model: nn.Module, images: torch.Tensor, target: int = TARGET, *, train_mode=False,
+                  **settings) -> dict:
+    """Run ``attack`` on a copy of ``model`` (put in training mode first when ``train_mode``) and report.
+
+    Returns {'x': adversarial images, 'success': share classified ``target`` by the untouched model in eval
+    mode, 'buffers_changed': whether the attack changed the copy's batch-norm statistics}. Outputs that break
+    the budget or the pixel range raise SubmissionError (so they never count as successes). Cached per call.
+    """
+    settings = {**ATTACK, **settings}
+    key = (id(attack), id(model), id(images), target, train_mode, tuple(sorted(settings.items())))
+    if key not in _CACHE:
+        victim = copy.deepcopy(model)
+        victim.train(train_mode)
+        before = _buffers(victim)
+        torch.manual_seed(0)
+        x = attack(victim, images.clone(), target, settings["eps"], settings["step_size"], settings["steps"])
+        x = check_adversarial(x, images, settings["eps"])
+        changed = any(not torch.equal(a, b) for a, b in zip(before, _buffers(victim)))
+        success = float((predict(copy.deepcopy(model), x).argmax(1) == target).float().mean())
+        # the objects are kept alive with their result, so that their ids are never reused for other objects
+        _CACHE[key] = {"x": x, "success": success, "buffers_changed": changed, "_keep": (attack, model, images)}
+    return _CACHE[key]
+
+
+def correctly_classified_fours(model: nn.Module, minimum: int = 20) -> torch.Tensor:
+    """The held-out 4s that ``model`` classifies as 4 (all of them if it gets fewer than ``minimum`` right)."""
+    fours = heldout()["fours"]
+    keep = predict(copy.deepcopy(model), fours).argmax(1) == SOURCE
+    return fours[keep] if int(keep.sum()) >= minimum else fours
