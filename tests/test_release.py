@@ -21,20 +21,25 @@ FORBIDDEN_FILES = re.compile(r"grading\.py|judge_\w+_hidden\.pt|.*reference.*|dc
 
 
 def solution_lines(lab: str) -> set[str]:
-    """Non-trivial lines inside the master's BEGIN/END SOLUTION comment blocks."""
+    """Non-trivial lines that occur only inside the master's BEGIN/END SOLUTION comment blocks.
+
+    Lines that also occur outside them (in given code, or in the support modules) are not secrets.
+    """
     nb = nbformat.read(ROOT / "assignment" / lab / f"{lab}.ipynb", as_version=4)
-    lines, inside = set(), False
+    secret, public, inside = set(), set(), False
     for cell in nb.cells:
-        if cell.cell_type != "code":
+        if cell.cell_type == "raw":  # otter's own markers and config
             continue
         for line in cell.source.splitlines():
             if line.strip() == "# BEGIN SOLUTION":
                 inside = True
             elif line.strip() == "# END SOLUTION":
                 inside = False
-            elif inside and len(line.strip()) > 12:
-                lines.add(line.strip())
-    return lines
+            elif len(line.strip()) > 12:
+                (secret if inside and cell.cell_type == "code" else public).add(line.strip())
+    for f in (ROOT / "assignment" / "common").glob("*.py"):
+        public.update(line.strip() for line in f.read_text().splitlines())
+    return secret - public
 
 
 def student_folders(release):
