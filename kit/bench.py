@@ -3,6 +3,7 @@
     python -m kit.bench                  # every figure, for every lab
     python -m kit.bench --skip-training  # only build and grading figures
     python -m kit.bench --cores 1        # grade pinned to one core (Gradescope's default gives 0.5 CPU)
+    python -m kit.bench --grading-python /path/to/cpu-venv/bin/python   # grade with a CPU-only torch
 
 For each lab: seconds to build it (otter assign, executing the solution, grading it); seconds and peak
 resident memory (the whole process tree: otter and its kernel, sampled every 50 ms) to grade the
@@ -46,9 +47,12 @@ def run_measured(cmd: list[str], cores: int | None = None, **kw) -> tuple[float,
     start = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, **kw)
     peak = [0.0]
-    ps = psutil.Process(proc.pid)
 
     def sample():
+        try:
+            ps = psutil.Process(proc.pid)
+        except psutil.Error:  # already gone
+            return
         while proc.poll() is None:
             peak[0] = max(peak[0], tree_rss_mb(ps))
             time.sleep(0.05)
@@ -60,7 +64,7 @@ def run_measured(cmd: list[str], cores: int | None = None, **kw) -> tuple[float,
     return time.time() - start, peak[0], subprocess.CompletedProcess(cmd, proc.returncode, out, "")
 
 
-def bench_build_and_grade(lab: str, cores: int | None) -> None:
+def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys.executable) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         secs, peak, proc = run_measured([sys.executable, "-m", "kit.build", "--labs", lab, "--out", tmp], cwd=ROOT)
         if proc.returncode:
@@ -72,18 +76,18 @@ def bench_build_and_grade(lab: str, cores: int | None) -> None:
                              Path(tmp) / "submission.zip")
         out = Path(tmp) / "results"
         out.mkdir()
-        secs, peak, proc = run_measured([sys.executable, "-m", "otter", "run", "-a",
+        secs, peak, proc = run_measured([grading_python, "-m", "otter", "run", "-a",
                                          str(Path(tmp) / "autograder" / f"{lab}-autograder.zip"),
                                          "-o", str(out), "--no-logo", str(sub)], cores=cores)
         verdict = "fits" if peak < GRADESCOPE_RAM_MB else "DOES NOT FIT"
         print(f"{lab}: grading one submission {secs:.0f} s, peak RSS {peak:.0f} MB "
               f"on {cores or os.cpu_count()} core(s) ({verdict} in Gradescope's {GRADESCOPE_RAM_MB} MB; "
-              f"this environment's torch: {torch_build()})")
+              f"torch {torch_build(grading_python)})")
 
 
-def torch_build() -> str:
-    import torch
-    return f"{torch.__version__}"
+def torch_build(python: str) -> str:
+    return subprocess.run([python, "-c", "import torch; print(torch.__version__)"],
+                          capture_output=True, text=True).stdout.strip()
 
 
 def bench_gan_training(max_iters: int = 6000, every: int = 250) -> None:
@@ -139,9 +143,12 @@ def main(argv=None):
     ap.add_argument("--labs", nargs="*", default=list(LABS))
     ap.add_argument("--cores", type=int, default=None, help="pin grading to this many cores")
     ap.add_argument("--skip-training", action="store_true")
+    ap.add_argument("--grading-python", default=sys.executable,
+                    help="Python of the grading environment, e.g. a venv with a CPU-only torch and "
+                         "otter-grader[grading] as Gradescope installs it")
     args = ap.parse_args(argv)
     for lab in args.labs:
-        bench_build_and_grade(lab, args.cores)
+        bench_build_and_grade(lab, args.cores, args.grading_python)
     if not args.skip_training and "gan" in args.labs:
         bench_gan_training()
     if not args.skip_training and "adversarial" in args.labs:

@@ -211,7 +211,7 @@ def as_image_batch(images) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(judge: nn.Module, images, batch_size: int = 500):
+def predict(judge: nn.Module, images, batch_size: int = 100):
     """Class probabilities (N, 10) that ``judge`` gives to ``images`` ((N, 28, 28), values in [0, 1])."""
     x = as_image_batch(images)
     judge.eval()
