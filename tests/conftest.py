@@ -69,3 +69,44 @@ def grade_all(submissions: dict[str, Path], autograder: Path, workdir: Path) -> 
 
 def by_question(results: dict) -> dict[str, tuple[float, float]]:
     return {q: (s, m) for q, (s, m) in kit_grade.per_question(results).items()}
+
+
+def lost_questions(results: dict) -> set[str]:
+    """The questions that did not get full marks."""
+    return {q for q, (s, m) in by_question(results).items() if s < m}
+
+
+def untrained_checkpoint(reference: Path, dest: Path, weight_std: float = 0.02) -> Path:
+    """The reference checkpoint with freshly initialised weights: what an untrained model submits."""
+    import torch
+
+    blob = torch.load(reference, weights_only=True)
+    torch.manual_seed(0)
+    for name, t in blob["state_dict"].items():
+        if name.endswith("running_var"):
+            t.fill_(1.0)
+        elif name.endswith("running_mean") or name.endswith("bias"):
+            t.zero_()
+        elif t.is_floating_point():
+            t.copy_(1.0 + 0.02 * torch.randn_like(t) if t.dim() == 1 else weight_std * torch.randn_like(t))
+    torch.save(blob, dest)
+    return dest
+
+
+def grade_lab(release: Path, work: Path, lab: str, checkpoint: str, planted: dict, weight_std: float = 0.02) -> dict:
+    """Grade a lab's standard set of submissions through its autograder zip.
+
+    "solution": the solution with its checkpoint; "untouched_student": the student notebook as released;
+    "untrained": the solution with an untrained checkpoint; one per planted bug: the solution with the
+    bug's source replacements and the trained checkpoint.
+    """
+    solution = release / "solutions" / lab / f"{lab}.ipynb"
+    ckpt = release / "solutions" / lab / checkpoint
+    subs = {"solution": make_zip(work / "solution.zip", [solution, ckpt]),
+            "untouched_student": release / "student_release" / lab / f"{lab}.ipynb",
+            "untrained": make_zip(work / "untrained.zip",
+                                  [solution, untrained_checkpoint(ckpt, work / checkpoint, weight_std)])}
+    for name, (replacements, _) in planted.items():
+        nb = mutate(solution, work / name / f"{lab}.ipynb", replacements)
+        subs[name] = make_zip(work / f"{name}.zip", [nb, ckpt])
+    return grade_all(subs, release / "autograder" / f"{lab}-autograder.zip", work / "results")

@@ -11,7 +11,7 @@ import json
 import pytest
 import torch
 
-from conftest import ROOT, by_question, grade_all, make_zip, mutate
+from conftest import ROOT, by_question, grade_lab, lost_questions
 
 LAB = "adversarial"
 CKPT = "adversarial_cnn.pt"
@@ -44,33 +44,9 @@ PLANTED = {
 }
 
 
-def untrained_checkpoint(reference, dest):
-    """The reference checkpoint with freshly initialised weights: what an untrained CNN submits."""
-    blob = torch.load(reference, weights_only=True)
-    torch.manual_seed(0)
-    for name, t in blob["state_dict"].items():
-        if name.endswith("running_var"):
-            t.fill_(1.0)
-        elif name.endswith("running_mean") or name.endswith("bias"):
-            t.zero_()
-        elif t.is_floating_point():
-            t.copy_(1.0 + 0.02 * torch.randn_like(t) if t.dim() == 1 else 0.05 * torch.randn_like(t))
-    torch.save(blob, dest)
-    return dest
-
-
 @pytest.fixture(scope="module")
 def graded(release, tmp_path_factory):
-    work = tmp_path_factory.mktemp("adversarial-submissions")
-    solution = release / "solutions" / LAB / f"{LAB}.ipynb"
-    ckpt = release / "solutions" / LAB / CKPT
-    subs = {"solution": make_zip(work / "solution.zip", [solution, ckpt]),
-            "untouched_student": release / "student_release" / LAB / f"{LAB}.ipynb",
-            "untrained_cnn": make_zip(work / "untrained.zip", [solution, untrained_checkpoint(ckpt, work / CKPT)])}
-    for name, (replacements, _) in PLANTED.items():
-        nb = mutate(solution, work / name / f"{LAB}.ipynb", replacements)
-        subs[name] = make_zip(work / f"{name}.zip", [nb, ckpt])
-    return grade_all(subs, release / "autograder" / f"{LAB}-autograder.zip", work / "results")
+    return grade_lab(release, tmp_path_factory.mktemp(f"{LAB}-submissions"), LAB, CKPT, PLANTED, weight_std=0.05)
 
 
 def test_build_grades_the_solution_with_full_marks(release):
@@ -90,8 +66,8 @@ def test_untouched_student_notebook_gets_zero(graded):
 
 
 def test_untrained_cnn_fails_only_accuracy(graded):
-    q = by_question(graded["untrained_cnn"])
-    lost = {name for name, (s, m) in q.items() if s < m}
+    q = by_question(graded["untrained"])
+    lost = lost_questions(graded["untrained"])
     assert lost == {"q2_accuracy"}, q
 
 
@@ -99,7 +75,7 @@ def test_untrained_cnn_fails_only_accuracy(graded):
 def test_planted_bug_loses_its_points_and_keeps_the_rest(graded, bug):
     expected_lost = PLANTED[bug][1]
     q = by_question(graded[bug])
-    lost = {name for name, (s, m) in q.items() if s < m}
+    lost = lost_questions(graded[bug])
     assert lost == expected_lost, f"{bug}: lost {sorted(lost)}, expected {sorted(expected_lost)}; {q}"
 
 
@@ -110,7 +86,7 @@ def test_failures_explain_themselves(graded):
     assert "project" in outputs("no_projection_to_eps_ball")
     assert "[0, 1]" in outputs("no_clipping_to_pixel_range")
     assert "model.eval()" in outputs("gradients_in_training_mode")
-    assert "held-out test images" in outputs("untrained_cnn")
+    assert "held-out test images" in outputs("untrained")
 
 
 # --------------------------------------------------------------------------------------------------

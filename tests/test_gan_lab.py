@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
-from conftest import by_question, grade_all, make_zip, mutate
+from conftest import by_question, grade_lab, lost_questions
 
 LAB = "gan"
 
@@ -43,34 +42,9 @@ PLANTED = {
 }
 
 
-def untrained_checkpoint(reference, dest):
-    """The reference checkpoint with DCGAN's initial weights: what an untrained generator submits."""
-    blob = torch.load(reference, weights_only=True)
-    torch.manual_seed(0)
-    for name, t in blob["state_dict"].items():
-        if name.endswith("running_var"):
-            t.fill_(1.0)
-        elif name.endswith("running_mean") or name.endswith("bias"):
-            t.zero_()
-        elif t.is_floating_point():
-            t.copy_(1.0 + 0.02 * torch.randn_like(t) if t.dim() == 1 else 0.02 * torch.randn_like(t))
-    torch.save(blob, dest)
-    return dest
-
-
 @pytest.fixture(scope="module")
 def graded(release, tmp_path_factory):
-    work = tmp_path_factory.mktemp("gan-submissions")
-    solution = release / "solutions" / LAB / f"{LAB}.ipynb"
-    ckpt = release / "solutions" / LAB / "dcgan_generator.pt"
-    subs = {"solution": make_zip(work / "solution.zip", [solution, ckpt]),
-            "untouched_student": release / "student_release" / LAB / f"{LAB}.ipynb",
-            "untrained_generator": make_zip(
-                work / "untrained.zip", [solution, untrained_checkpoint(ckpt, work / "dcgan_generator.pt")])}
-    for name, (replacements, _) in PLANTED.items():
-        nb = mutate(solution, work / name / f"{LAB}.ipynb", replacements)
-        subs[name] = make_zip(work / f"{name}.zip", [nb, ckpt])
-    return grade_all(subs, release / "autograder" / f"{LAB}-autograder.zip", work / "results")
+    return grade_lab(release, tmp_path_factory.mktemp(f"{LAB}-submissions"), LAB, "dcgan_generator.pt", PLANTED, weight_std=0.02)
 
 
 def test_build_grades_the_solution_with_full_marks(release):
@@ -90,8 +64,8 @@ def test_untouched_student_notebook_gets_zero(graded):
 
 
 def test_untrained_generator_fails_only_quality(graded):
-    q = by_question(graded["untrained_generator"])
-    lost = {name for name, (s, m) in q.items() if s < m}
+    q = by_question(graded["untrained"])
+    lost = lost_questions(graded["untrained"])
     assert lost == {"q7_quality"}, q
 
 
@@ -99,7 +73,7 @@ def test_untrained_generator_fails_only_quality(graded):
 def test_planted_bug_loses_its_points_and_keeps_the_rest(graded, bug):
     expected_lost = PLANTED[bug][1]
     q = by_question(graded[bug])
-    lost = {name for name, (s, m) in q.items() if s < m}
+    lost = lost_questions(graded[bug])
     assert lost == expected_lost, f"{bug}: lost {sorted(lost)}, expected {sorted(expected_lost)}; {q}"
 
 
