@@ -39,11 +39,6 @@ def get_device(verbose: bool = True) -> torch.device:
     return device
 
 
-def on_cpu() -> bool:
-    """True when no GPU is available: the notebooks then scale their training budgets down."""
-    return get_device(verbose=False).type == "cpu"
-
-
 # --------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------
