@@ -98,6 +98,37 @@ def assign(master: Path, out: Path) -> None:
     subprocess.run(cmd, check=True, cwd=master.parent, stdout=subprocess.DEVNULL)
 
 
+def stable_ids(path: Path) -> None:
+    """Number the cells' ids (otter assign draws them at random), so that a rebuild diffs only real changes."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"
+    nbformat.write(nb, path)
+
+
+# The grading guard's limits (assignment/common/gradeguard.py): seconds per student cell, seconds for the cells
+# that run the tests, and memory the kernel may allocate beyond what it holds after importing torch.  A
+# solution grades in 20-30 s and under 700 MB on one core, so these are far from what honest work needs.
+GUARD_LIMITS = {"cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1024}
+
+
+def add_guard(lab: str, ag_zip: Path, student_notebook: Path, **limits) -> None:
+    """Put gradeguard.py at the root of the autograder zip and switch it on in otter_config.json."""
+    import gradeguard  # assignment/common is on sys.path (kit/__init__.py)
+
+    entry = gradeguard.config_for(lab, student_notebook, **{**GUARD_LIMITS, **limits})
+    with zipfile.ZipFile(ag_zip) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(ag_zip, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename == "otter_config.json":
+                config = json.loads(data)
+                config["plugins"] = [entry]
+                data = json.dumps(config, indent=1).encode()
+            z.writestr(info, data)
+        z.write(COMMON / "gradeguard.py", "gradeguard.py")
+
+
 def submission_zip(notebook: Path, files: list[Path], dest: Path) -> Path:
     """A submission as a student's export makes it: the notebook and its checkpoints in one zip."""
     with zipfile.ZipFile(dest, "w") as z:
@@ -117,6 +148,9 @@ def build_lab(lab: str, out: Path, work: Path, do_retrain: bool, do_execute: boo
     ag_dir, student_dir = work / "dist" / "autograder", work / "dist" / "student"
     ag_zip = next(ag_dir.glob(f"{lab}-autograder_*.zip"))
     solution = ag_dir / f"{lab}.ipynb"
+    stable_ids(solution)
+    stable_ids(student_dir / f"{lab}.ipynb")
+    add_guard(lab, ag_zip, student_dir / f"{lab}.ipynb")
     if reference_dir(lab).exists():
         for f in reference_dir(lab).iterdir():
             shutil.copy(f, ag_dir)

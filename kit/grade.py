@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,13 +37,21 @@ def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, ti
     results_path.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "otter", "run", "-a", str(autograder_zip), "-o", str(outdir), "--no-logo",
            str(submission)]
+    # The zip's otter plugin (gradeguard.py at its root) is imported by otter; on Gradescope the zip's folder
+    # is on sys.path, here PYTHONPATH points at a copy.
+    plugin_dir = Path(tempfile.mkdtemp(prefix="kit-plugin-"))
+    with zipfile.ZipFile(autograder_zip) as z:
+        if "gradeguard.py" in z.namelist():
+            z.extract("gradeguard.py", plugin_dir)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(plugin_dir), os.environ.get("PYTHONPATH")])))
     start = time.time()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         log = proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
         log = f"grading timed out after {timeout} s\n{exc.stdout or ''}"
     seconds = time.time() - start
+    shutil.rmtree(plugin_dir, ignore_errors=True)
     if not results_path.exists():
         tail = "\n".join(log.strip().splitlines()[-5:])
         return {"tests": [], "score": 0.0, "possible": 0.0, "seconds": seconds,

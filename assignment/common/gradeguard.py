@@ -1,0 +1,178 @@
+"""gradeguard: an otter-grader plugin that keeps one bad cell from costing a student the whole grade.
+
+The build (kit/build.py) puts this file at the root of every lab's autograder zip and lists it in the zip's
+otter_config.json with the lab's configuration::
+
+    "plugins": [{"gradeguard.GradeGuard": {"lab": "gan", "ignored": [{"source": ..., "first_line": ...}, ...],
+                                           "cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1536}}]
+
+On Gradescope ``run_otter.py`` runs from the zip's folder, so ``gradeguard`` imports from there;
+``python -m kit.grade`` puts the file on PYTHONPATH for ``otter run``.
+
+What it does (each safeguard is shown failing without it in tests/test_bad_submissions.py):
+
+* **otter_ignore comes from the master, not from the submitted file.**  Cells that are tagged otter_ignore
+  in the release (training, data loading) are found again in the submission by their source (or their
+  first line, where no other cell of the release starts the same way), and tagged again, so removing the tag does not make the autograder train.  (A student can still
+  add the tag to a graded cell: that only removes their own definitions.)
+* **A per-cell time limit.**  A student cell that runs longer than ``cell_timeout`` seconds is interrupted
+  and recorded as an error; grading goes on with the next cell.  Otter's own test cells get
+  ``checks_timeout``.
+* **A memory limit in the kernel.**  The first cell caps the kernel's data segment at what it uses after
+  importing torch plus ``memory_mb``, so a cell that allocates far more than the container holds gets a
+  MemoryError instead of the kernel being killed (which would leave no results at all).
+* **A notebook from another lab** is named as such in the feedback.
+* Whatever was skipped, stopped or refused is listed, in plain words, in the ``output`` field of
+  results.json, which Gradescope shows above the test results.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+from nbconvert import preprocessors
+from otter.plugins import AbstractOtterPlugin
+from traitlets import Bool, Dict, Integer
+
+TIMEOUT_NAME = "GradingTimeLimit"
+STOPPED: list[str] = []  # first lines of the cells stopped for time, in this grading run
+
+MEMORY_CELL = '''# gradeguard: cap this kernel's memory so that a huge allocation raises MemoryError
+import resource as _gg_resource, re as _gg_re
+import torch as _gg_torch  # imported first, so the cap leaves torch's own memory out of the budget
+with open("/proc/self/status") as _gg_f:
+    _gg_data = int(_gg_re.search(r"VmData:\\s+(\\d+) kB", _gg_f.read()).group(1)) * 1024
+_gg_cap = _gg_data + {memory_mb} * 2**20
+_gg_resource.setrlimit(_gg_resource.RLIMIT_DATA, (_gg_cap, _gg_cap))
+del _gg_resource, _gg_re, _gg_torch, _gg_f, _gg_data, _gg_cap
+'''
+
+
+def normalise(source: str) -> str:
+    """Source text with whitespace runs collapsed, for matching a cell whatever the editor did to it."""
+    return re.sub(r"\s+", " ", source).strip()
+
+
+def first_line(source: str) -> str:
+    return next((line.strip() for line in source.splitlines() if line.strip()), "")
+
+
+def guarded_preprocessor(cell_timeout: int, checks_timeout: int):
+    """nbconvert's ExecutePreprocessor with a time limit per cell that interrupts and moves on."""
+
+    class GuardedExecutePreprocessor(preprocessors.ExecutePreprocessor):
+        timeout = Integer(cell_timeout, allow_none=True).tag(config=True)
+        interrupt_on_timeout = Bool(True).tag(config=True)
+        error_on_timeout = Dict({
+            "ename": TIMEOUT_NAME,
+            "evalue": f"this cell ran longer than the autograder's limit of {cell_timeout} s per cell and was "
+                      "stopped (an endless loop, or training that should be in a cell tagged otter_ignore?)",
+            "traceback": [],
+        }, allow_none=True).tag(config=True)
+
+        def _get_timeout(self, cell):
+            if cell is not None and ("Checker" in cell.source or re.search(r"\.check\(", cell.source)):
+                return checks_timeout  # the cells that run the tests (otter's, and grader.check cells)
+            return super()._get_timeout(cell)
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            STOPPED.append(first_line(cell.source if cell is not None else "")[:60])
+            return await super()._async_handle_timeout(timeout, cell)
+
+    return GuardedExecutePreprocessor
+
+
+class GradeGuard(AbstractOtterPlugin):
+    """See the module docstring."""
+
+    def __init__(self, submission_path, submission_metadata, plugin_config):
+        super().__init__(submission_path, submission_metadata, plugin_config or {})
+        self.notes: list[str] = []
+
+    def config(self, key, default):
+        return self.plugin_config.get(key, default)
+
+    def before_grading(self, ag_config):
+        # otter's grade_notebook imports ExecutePreprocessor from nbconvert.preprocessors when it runs
+        preprocessors.ExecutePreprocessor = guarded_preprocessor(
+            int(self.config("cell_timeout", 180)), int(self.config("checks_timeout", 480)))
+
+    def before_execution(self, nb):
+        if isinstance(nb, str):  # a .py submission: nothing to guard
+            return nb
+        self.check_lab(nb)
+        self.reapply_ignore_tags(nb)
+        memory_mb = self.config("memory_mb", None)
+        if memory_mb:
+            cell = nbformat.v4.new_code_cell(MEMORY_CELL.format(memory_mb=int(memory_mb)))
+            cell.id = "gradeguard-memory"
+            nb.cells.insert(0, cell)
+        return nb
+
+    def check_lab(self, nb):
+        lab = self.config("lab", None)
+        name = nb.metadata.get("otter", {}).get("assignment_name")
+        if lab and name and name != lab:
+            self.notes.append(f"This notebook is from the lab '{name}', but this is the autograder of the lab "
+                              f"'{lab}': submit the {lab}.ipynb notebook here.")
+
+    def reapply_ignore_tags(self, nb):
+        ignored = self.config("ignored", [])
+        sources = {normalise(c["source"]) for c in ignored}
+        firsts = {c["first_line"] for c in ignored if c.get("first_line")}
+        retagged = []
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            tags = cell.metadata.setdefault("tags", [])
+            if "otter_ignore" in tags:
+                continue
+            if normalise(cell.source) in sources or first_line(cell.source) in firsts:
+                tags.append("otter_ignore")
+                retagged.append(first_line(cell.source)[:60])
+        if retagged:
+            self.notes.append(f"{len(retagged)} cell(s) of the release are tagged otter_ignore (training, data "
+                              "loading) but were not in your notebook; they were skipped as the release says: "
+                              + "; ".join(f"'{s}'" for s in retagged) + ".")
+
+    def after_grading(self, results):
+        limit = int(self.config("cell_timeout", 180))
+        for what in STOPPED:
+            self.notes.append(f"The cell starting '{what}' ran longer than the autograder's limit of {limit} s "
+                              "per cell and was stopped (an endless loop, or training that belongs in a cell "
+                              "tagged otter_ignore?); grading went on without it.")
+        nb = getattr(results, "notebook", None)
+        for i, cell in enumerate(nb.cells if nb is not None else []):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") != "error":
+                    continue
+                what = first_line(cell.source)[:60]
+                if out.get("ename") == "MemoryError":
+                    self.notes.append(f"The cell starting '{what}' asked for more memory than the autograder "
+                                      "allows and was stopped (MemoryError); grading went on without it.")
+        if self.notes:
+            results.set_output("\n".join(self.notes))
+
+    def generate_report(self):
+        return "\n".join(self.notes) if self.notes else None
+
+
+def config_for(lab: str, student_notebook, **limits) -> dict:
+    """The plugin entry of otter_config.json for a lab, from its built student notebook."""
+    nb = nbformat.read(student_notebook, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    firsts = [first_line(c.source) for c in code]
+
+    def identifying_first_line(c):  # a first line that no other code cell shares, long enough to be specific
+        line = first_line(c.source)
+        return line if len(line) >= 16 and firsts.count(line) == 1 else None
+
+    ignored = [{"source": c.source, "first_line": identifying_first_line(c)} for c in code
+               if "otter_ignore" in c.metadata.get("tags", [])]
+    return {"gradeguard.GradeGuard": {"lab": lab, "ignored": ignored, **limits}}
+
+
+if __name__ == "__main__":  # print the configuration a notebook would get
+    import sys
+    print(json.dumps(config_for(sys.argv[1], sys.argv[2]), indent=1))

@@ -1,0 +1,230 @@
+"""A catalogue of bad submissions, each graded through the real ``otter run`` with the GAN lab's autograder.
+
+For each: results.json is written, the questions that do not depend on the broken part keep their points,
+and what was wrong is said in one plain line (in the failing test's output, or in the results' ``output``
+field that Gradescope shows above the tests).  The safeguards live in assignment/common/grading.py
+(checks on what ``generate`` returns), genkit.load_checkpoint (missing / wrong checkpoints) and the
+autograder's plugin assignment/common/gradeguard.py (otter_ignore tags from the master, a time limit per
+cell, a memory limit, a notebook from another lab).  Tests marked "guard off" grade the same submission
+with the plugin switched off and show what the safeguard prevents.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import by_question, lost_questions, make_zip, mutate
+from kit import grade as kit_grade
+
+LAB = "gan"
+CKPT = "dcgan_generator.pt"
+GEN_RETURN = "return x.reshape(n, 28, 28).cpu().numpy().astype(np.float32)"
+D_LOSS_DEF = "def discriminator_loss(real_logits, fake_logits):"
+CELL_TIMEOUT = 15  # a short limit in a copy of the zip, so that the endless loop costs seconds
+
+
+def edit_notebook(src: Path, dest: Path, edit) -> Path:
+    """Copy a notebook, apply ``edit(nb)`` (insert cells, drop tags, ...), clear outputs."""
+    nb = nbformat.read(src, as_version=4)
+    edit(nb)
+    for c in nb.cells:
+        if c.cell_type == "code":
+            c.outputs, c.execution_count = [], None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest)
+    return dest
+
+
+def insert_after_setup(source: str):
+    """An edit that inserts a code cell right after the notebook's set-up cell (the one defining RETRAIN)."""
+    def edit(nb):
+        at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "RETRAIN =" in c.source)
+        nb.cells.insert(at + 1, nbformat.v4.new_code_cell(source))
+    return edit
+
+
+def strip_ignore_tags_and_retrain(nb):
+    """What a student does who wants the autograder to train: no otter_ignore tags, RETRAIN = True."""
+    for c in nb.cells:
+        tags = c.metadata.get("tags", [])
+        if "otter_ignore" in tags:
+            tags.remove("otter_ignore")
+        if c.cell_type == "code":
+            c.source = c.source.replace("RETRAIN = False", "RETRAIN = True")
+
+
+def zip_variant(ag_zip: Path, dest: Path, guard: bool = True, **limits) -> Path:
+    """A copy of the autograder zip with the guard's limits changed, or with the guard switched off."""
+    with zipfile.ZipFile(ag_zip) as z:
+        members = [(i, z.read(i)) for i in z.infolist()]
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename == "otter_config.json":
+                config = json.loads(data)
+                if guard:
+                    config["plugins"][0]["gradeguard.GradeGuard"].update(limits)
+                else:
+                    config["plugins"] = []
+                data = json.dumps(config).encode()
+            z.writestr(info, data)
+    return dest
+
+
+# generate's return line -> (what it returns instead, text the feedback must contain, questions lost).
+# A tensor on another device is made with torch's "meta" device: this machine has no GPU, and the check
+# treats every non-CPU tensor alike.  float64 images are judged (the quality question keeps its points);
+# only the contract question, which asks for float32, loses.
+BOTH = {"q6_generate", "q7_quality"}
+GENERATE_BAD = {
+    "generate_returns_nan": ("return np.full((n, 28, 28), np.nan, dtype=np.float32)", "NaN", BOTH),
+    "generate_returns_torch_tensor": ("return x.reshape(n, 28, 28)", "numpy", BOTH),
+    "generate_returns_gpu_tensor": ("return torch.zeros(n, 28, 28, device='meta')", ".cpu()", BOTH),
+    "generate_returns_list": ("return x.reshape(n, 28, 28).cpu().numpy().tolist()", "list", BOTH),
+    "generate_wrong_shape": ("return x.cpu().numpy().astype(np.float32)", "shape", BOTH),
+    "generate_wrong_dtype": ("return x.reshape(n, 28, 28).cpu().numpy().astype(np.float64)", "float32",
+                             {"q6_generate"}),
+    "generate_out_of_range": ("return 255 * x.reshape(n, 28, 28).cpu().numpy().astype(np.float32)", "[0, 1]",
+                              BOTH),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(release, tmp_path_factory):
+    work = tmp_path_factory.mktemp("bad-submissions")
+    sol_dir = release / "solutions" / LAB
+    solution, ckpt = sol_dir / f"{LAB}.ipynb", sol_dir / CKPT
+    ag_zip = release / "autograder" / f"{LAB}-autograder.zip"
+    short = zip_variant(ag_zip, work / "short-timeout.zip", cell_timeout=CELL_TIMEOUT)
+    unguarded = zip_variant(ag_zip, work / "unguarded.zip", guard=False)
+
+    def nb(name, edit):
+        return edit_notebook(solution, work / name / f"{LAB}.ipynb", edit)
+
+    def sub(name, notebook, *files):
+        return make_zip(work / f"{name}.zip", [notebook, *files])
+
+    # a checkpoint from another architecture: the adversarial lab's CNN saved under the DCGAN's name
+    wrong_arch = work / "wrong_architecture" / CKPT
+    wrong_arch.parent.mkdir()
+    wrong_arch.write_bytes((release / "solutions" / "adversarial" / "adversarial_cnn.pt").read_bytes())
+
+    jobs = {
+        "solution": (sub("solution", solution, ckpt), ag_zip),
+        "solution_again": (sub("solution_again", solution, ckpt), ag_zip),
+        "cell_raises": (sub("cell_raises", mutate(solution, work / "cell_raises" / f"{LAB}.ipynb", [
+            (D_LOSS_DEF, 'raise RuntimeError("a bug in this cell")\n' + D_LOSS_DEF)]), ckpt), ag_zip),
+        "ignore_tags_removed": (sub("ignore_tags_removed", nb("ignore_tags_removed", strip_ignore_tags_and_retrain),
+                                    ckpt), ag_zip),
+        "endless_loop": (sub("endless_loop", nb("endless_loop", insert_after_setup("while True:\n    pass")), ckpt),
+                         short),
+        "endless_loop_guard_off": (work / "endless_loop.zip", unguarded),
+        "memory_hog": (sub("memory_hog", nb("memory_hog", insert_after_setup(
+            "hog = np.ones(2**29)  # 4 GB, five times Gradescope's container")), ckpt), ag_zip),
+        "memory_hog_guard_off": (work / "memory_hog.zip", unguarded),
+        "missing_checkpoint": (sub("missing_checkpoint", solution), ag_zip),
+        "wrong_architecture": (sub("wrong_architecture", solution, wrong_arch), ag_zip),
+        "same_image_every_call": (sub("same_image_every_call", mutate(solution, work / "same_image" / f"{LAB}.ipynb", [
+            ("x = (generator(z) + 1) / 2", "x = ((generator(z[:1]) + 1) / 2).expand(n, -1, -1, -1) * 0.98 "
+                                           "+ 0.01 * torch.rand(n, 1, 28, 28)")]), ckpt), ag_zip),
+        "another_lab": (sub("another_lab", release / "solutions" / "adversarial" / "adversarial.ipynb"), ag_zip),
+    }
+    for name, (new_return, _, _) in GENERATE_BAD.items():
+        jobs[name] = (sub(name, mutate(solution, work / name / f"{LAB}.ipynb", [(GEN_RETURN, new_return)]), ckpt),
+                      ag_zip)
+
+    def one(item):
+        name, (path, autograder) = item
+        timeout = 120 if name == "endless_loop_guard_off" else 900
+        return name, kit_grade.grade(path, autograder, work / "results" / name, timeout=timeout)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(one, jobs.items()))
+
+
+def feedback(results: dict) -> str:
+    """What a student reads: the results' output field and the outputs of the tests that lost points."""
+    failing = [t.get("output", "") for t in results.get("tests", []) if t.get("score", 0) < t.get("max_score", 0)]
+    return "\n".join([results.get("output", "") or "", *failing])
+
+
+def test_solution_is_graded_the_same_twice(graded):
+    a, b = graded["solution"], graded["solution_again"]
+    assert a["score"] == a["possible"] > 0, by_question(a)
+    assert [(t["name"], t.get("score"), t.get("output")) for t in a["tests"]] == \
+        [(t["name"], t.get("score"), t.get("output")) for t in b["tests"]]
+
+
+def test_a_cell_that_raises_costs_only_what_it_defines(graded):
+    """The cell defining the discriminator's loss raises: its question and the training step that uses it."""
+    res = graded["cell_raises"]
+    assert lost_questions(res) == {"q1_discriminator_loss", "q3_training_steps"}, by_question(res)
+    assert "discriminator_loss" in feedback(res)
+
+
+def test_training_cells_stay_skipped_when_the_tags_are_removed(graded):
+    res = graded["ignore_tags_removed"]
+    assert res["score"] == res["possible"] > 0, by_question(res)
+    assert "were skipped as the release says" in feedback(res), feedback(res)
+    # the guard re-tagged the data-loading and training cells: grading took as long as the solution's
+    assert res["seconds"] < graded["solution"]["seconds"] + 60
+
+
+def test_an_endless_loop_is_stopped_and_grading_goes_on(graded):
+    res = graded["endless_loop"]
+    assert res["score"] == res["possible"] > 0, by_question(res)
+    assert f"limit of {CELL_TIMEOUT} s" in feedback(res) and "while True:" in feedback(res), feedback(res)
+
+
+def test_guard_off_an_endless_loop_leaves_no_results(graded):
+    res = graded["endless_loop_guard_off"]
+    assert res["possible"] == 0 and "no results" in res["error"], res.get("error")
+
+
+def test_a_huge_allocation_is_refused_and_grading_goes_on(graded):
+    res = graded["memory_hog"]
+    assert res["score"] == res["possible"] > 0, by_question(res)
+    assert "more memory than the autograder allows" in feedback(res), feedback(res)
+
+
+def test_guard_off_a_huge_allocation_goes_through(graded):
+    """Without the guard the 4 GB allocation succeeds here; in a 768 MB container the kernel would be killed."""
+    res = graded["memory_hog_guard_off"]
+    assert "memory" not in feedback(res), feedback(res)
+
+
+def test_a_missing_checkpoint_costs_only_the_quality_question(graded):
+    res = graded["missing_checkpoint"]
+    assert lost_questions(res) == {"q7_quality"}, by_question(res)
+    assert f"{CKPT} is not in your submission" in feedback(res), feedback(res)
+
+
+def test_a_checkpoint_of_another_architecture_is_named_as_such(graded):
+    res = graded["wrong_architecture"]
+    assert lost_questions(res) == {"q7_quality"}, by_question(res)
+    assert "different architecture" in feedback(res), feedback(res)
+
+
+def test_a_generator_that_returns_one_image_fails_quality(graded):
+    """One good digit plus a little noise: two calls differ, but the samples have no variety."""
+    res = graded["same_image_every_call"]
+    assert lost_questions(res) == {"q7_quality"}, by_question(res)
+    assert "barely differ" in feedback(res), feedback(res)
+
+
+def test_a_notebook_from_another_lab_is_named_as_such(graded):
+    res = graded["another_lab"]
+    assert res["possible"] > 0 and res["score"] == 0, by_question(res)
+    assert "from the lab 'adversarial'" in feedback(res), feedback(res)
+
+
+@pytest.mark.parametrize("name", sorted(GENERATE_BAD))
+def test_bad_generate_output_loses_only_generate_questions_and_says_why(graded, name):
+    res = graded[name]
+    _, expected, lost = GENERATE_BAD[name]
+    assert lost_questions(res) == lost, by_question(res)
+    assert expected in feedback(res), f"{name}: {expected!r} not in the feedback:\n{feedback(res)}"
