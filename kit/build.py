@@ -113,7 +113,8 @@ GUARD_LIMITS = {"cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1024}
 
 
 def add_guard(lab: str, ag_zip: Path, student_notebook: Path, **limits) -> None:
-    """Put gradeguard.py at the root of the autograder zip and switch it on in otter_config.json."""
+    """Put gradeguard.py at the root of the autograder zip and switch it on in otter_config.json; add the
+    copy bank of each dataset whose hidden judge the zip holds (grading.near_copy_share)."""
     import gradeguard  # assignment/common is on sys.path (kit/__init__.py)
 
     entry = gradeguard.config_for(lab, student_notebook, **{**GUARD_LIMITS, **limits})
@@ -124,9 +125,14 @@ def add_guard(lab: str, ag_zip: Path, student_notebook: Path, **limits) -> None:
             if info.filename == "otter_config.json":
                 config = json.loads(data)
                 config["plugins"] = [entry]
+                config.pop("assignment_name", None)  # the guard checks it and still writes results.json
                 data = json.dumps(config, indent=1).encode()
             z.writestr(info, data)
         z.write(COMMON / "gradeguard.py", "gradeguard.py")
+        names = {info.filename for info, _ in members}
+        for dataset in ("mnist", "fashion"):
+            if f"files/judge_{dataset}_hidden.pt" in names:
+                z.write(JUDGES / f"copybank_{dataset}.pt", f"files/copybank_{dataset}.pt")
 
 
 def submission_zip(notebook: Path, files: list[Path], dest: Path) -> Path:

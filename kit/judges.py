@@ -76,6 +76,19 @@ def check(name: str) -> float:
     return acc
 
 
+def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int = 0) -> Path:
+    """assignment/judges/copybank_<dataset>.pt: a random projection of a fixed random share of the training
+    images (no images), for grading.near_copy_share."""
+
+    images, _ = genkit.load_tensors(dataset, train=True)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(images), generator=g)[: int(share * len(images))]
+    projection = torch.randn(784, dim, generator=g) / dim ** 0.5  # keeps L2 distances in expectation
+    bank = images[idx].reshape(len(idx), -1) @ projection
+    path = JUDGES / f"copybank_{dataset}.pt"
+    torch.save({"projection": projection, "bank": bank.half(), "indices": idx}, path)
+    print(f"copy bank {path.name}: {len(idx)} training images projected to {dim} dimensions", flush=True)
+    return path
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--force", action="store_true", help="train all judges again")
@@ -87,6 +100,9 @@ def main(argv=None):
         if not args.check and (args.force or not path_of(name).exists()):
             train(name)
         check(name)
+    for dataset in ("mnist", "fashion"):
+        if not args.check and (args.force or not (JUDGES / f"copybank_{dataset}.pt").exists()):
+            write_copy_bank(dataset)
 
 
 if __name__ == "__main__":

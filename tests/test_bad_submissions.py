@@ -75,6 +75,18 @@ def zip_variant(ag_zip: Path, dest: Path, guard: bool = True, **limits) -> Path:
     return dest
 
 
+def training_images(dest: Path, k: int = 3000) -> Path:
+    """k random MNIST training images (uint8), what a generator that memorised the data would return."""
+    import numpy as np
+    import torch
+    import genkit
+
+    images, _ = genkit.load_tensors("mnist", train=True)
+    idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(1))[:k]
+    np.save(dest, (images[idx, 0] * 255).round().to(torch.uint8).numpy())
+    return dest
+
+
 # generate's return line -> (what it returns instead, text the feedback must contain, questions lost).
 # A tensor on another device is made with torch's "meta" device: this machine has no GPU, and the check
 # treats every non-CPU tensor alike.  float64 images are judged (the quality question keeps its points);
@@ -131,6 +143,10 @@ def graded(release, tmp_path_factory):
         "same_image_every_call": (sub("same_image_every_call", mutate(solution, work / "same_image" / f"{LAB}.ipynb", [
             ("x = (generator(z) + 1) / 2", "x = ((generator(z[:1]) + 1) / 2).expand(n, -1, -1, -1) * 0.98 "
                                            "+ 0.01 * torch.rand(n, 1, 28, 28)")]), ckpt), ag_zip),
+        "returns_training_images": (sub("returns_training_images", mutate(
+            solution, work / "returns_training_images" / f"{LAB}.ipynb",
+            [(GEN_RETURN, 'return np.load("copies.npy")[np.random.randint(0, len(np.load("copies.npy")), n)]'
+                          '.astype(np.float32) / 255')]), ckpt, training_images(work / "copies.npy")), ag_zip),
         "another_lab": (sub("another_lab", release / "solutions" / "adversarial" / "adversarial.ipynb"), ag_zip),
     }
     for name, (new_return, _, _) in GENERATE_BAD.items():
@@ -214,6 +230,12 @@ def test_a_generator_that_returns_one_image_fails_quality(graded):
     res = graded["same_image_every_call"]
     assert lost_questions(res) == {"q7_quality"}, by_question(res)
     assert "barely differ" in feedback(res), feedback(res)
+
+
+def test_a_generator_that_returns_training_images_fails_quality(graded):
+    res = graded["returns_training_images"]
+    assert lost_questions(res) == {"q7_quality"}, by_question(res)
+    assert "copies of training images" in feedback(res), feedback(res)
 
 
 def test_a_notebook_from_another_lab_is_named_as_such(graded):

@@ -17,7 +17,9 @@ from kit import LABS
 # What may never reach a student: otter's solution and hidden-test markers, grading-only files.
 FORBIDDEN_TEXT = re.compile(r"BEGIN SOLUTION|END SOLUTION|# SOLUTION|# HIDDEN|hidden: *true|hidden=True|"
                             r"judge_\w+_hidden|import grading|Answer key")
-FORBIDDEN_FILES = re.compile(r"grading\.py|judge_\w+_hidden\.pt|.*reference.*|dcgan_generator\.pt|vanilla_\w+\.pt")
+# Every weight file except the public judges (trained checkpoints, hidden judges, copy banks) and every
+# autograder-only module.
+FORBIDDEN_FILES = re.compile(r"grading\w*\.py|gradeguard\.py|.*reference.*|(?!judge_\w+_public\.pt$).*\.pt")
 
 
 def solution_lines(lab: str) -> set[str]:

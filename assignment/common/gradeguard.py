@@ -21,7 +21,10 @@ What it does (each safeguard is shown failing without it in tests/test_bad_submi
 * **A memory limit in the kernel.**  The first cell caps the kernel's data segment at what it uses after
   importing torch plus ``memory_mb``, so a cell that allocates far more than the container holds gets a
   MemoryError instead of the kernel being killed (which would leave no results at all).
-* **A notebook from another lab** is named as such in the feedback.
+* **A notebook from another lab** is not run, and the feedback says so (otter's own check would abort
+  without writing results.json, so the build removes ``assignment_name`` from otter_config.json).
+* **A checkpoint that cannot be loaded** (missing, unreadable, another architecture): genkit's
+  CheckpointError message is repeated in the feedback.
 * Whatever was skipped, stopped or refused is listed, in plain words, in the ``output`` field of
   results.json, which Gradescope shows above the test results.
 """
@@ -101,7 +104,9 @@ class GradeGuard(AbstractOtterPlugin):
     def before_execution(self, nb):
         if isinstance(nb, str):  # a .py submission: nothing to guard
             return nb
-        self.check_lab(nb)
+        if not self.same_lab(nb):
+            nb.cells = []  # nothing of another lab's notebook is run; every test fails, the note says why
+            return nb
         self.reapply_ignore_tags(nb)
         memory_mb = self.config("memory_mb", None)
         if memory_mb:
@@ -110,12 +115,16 @@ class GradeGuard(AbstractOtterPlugin):
             nb.cells.insert(0, cell)
         return nb
 
-    def check_lab(self, nb):
+    def same_lab(self, nb) -> bool:
+        """False (with a note) for a notebook of another lab.  The build takes otter's own check out of
+        otter_config.json: it aborts without writing results.json, so a student would see no feedback."""
         lab = self.config("lab", None)
         name = nb.metadata.get("otter", {}).get("assignment_name")
         if lab and name and name != lab:
             self.notes.append(f"This notebook is from the lab '{name}', but this is the autograder of the lab "
-                              f"'{lab}': submit the {lab}.ipynb notebook here.")
+                              f"'{lab}': nothing was run. Submit the {lab}.ipynb notebook (with its checkpoints) here.")
+            return False
+        return True
 
     def reapply_ignore_tags(self, nb):
         ignored = self.config("ignored", [])
@@ -148,7 +157,10 @@ class GradeGuard(AbstractOtterPlugin):
                 if out.get("output_type") != "error":
                     continue
                 what = first_line(cell.source)[:60]
-                if out.get("ename") == "MemoryError":
+                if out.get("ename") == "CheckpointError":
+                    self.notes.append(f"Your checkpoint could not be loaded: {out.get('evalue')} The questions "
+                                      "that need the trained model were graded without it.")
+                elif out.get("ename") == "MemoryError":
                     self.notes.append(f"The cell starting '{what}' asked for more memory than the autograder "
                                       "allows and was stopped (MemoryError); grading went on without it.")
         if self.notes:

@@ -124,12 +124,55 @@ def check_variety(images, bar: float, what: str = "your samples") -> None:
             "show 0.05 or more): a generator must draw a new image for each noise vector, not return the same one.")
 
 
-def judge_scores(images, judge) -> dict:
+# Copies of the training set.  The autograder holds no training images: copybank_<dataset>.pt (written by
+# `python -m kit.judges`) holds a random projection (784 -> 128, Johnson-Lindenstrauss) of a fixed random 10 %
+# of the training images, and the projection matrix.  A sample is a near copy when its projected distance
+# to the nearest banked image, as an RMS pixel difference, is below COPY_DISTANCE.  Measured with the banks
+# (nearest of 6000 training images, projected): real MNIST test digits 0.042 at the least (1st percentile
+# 0.054), real Fashion-MNIST test images 0.038 (0.069); the CGAN's samples 0.045, the VAE's 0.057, the
+# DCGAN's 0.124; exact copies 0, copies with noise of std 0.02 added 0.012 to 0.015 (max 0.016).  A generator
+# that returns training images hits the bank with ~10 % of its samples; an honest one with none.
+COPY_DISTANCE = 0.02
+COPY_SHARE_BAR = 0.02
+_banks: dict = {}
+
+
+def copy_bank(dataset: str):
+    """(projection (784, k), projected bank (m, k)) for ``dataset``, or None where the autograder has none."""
+    if dataset not in _banks:
+        path = HERE / f"copybank_{dataset}.pt"
+        blob = torch.load(path, weights_only=True) if path.exists() else None
+        _banks[dataset] = None if blob is None else (blob["projection"].float(), blob["bank"].float())
+    return _banks[dataset]
+
+
+def near_copy_share(images, dataset: str = "mnist") -> float | None:
+    """Share of ``images`` (k, 28, 28) that are near copies of banked training images (None: no bank)."""
+    bank = copy_bank(dataset)
+    if bank is None or len(images) == 0:
+        return None
+    projection, banked = bank
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1) @ projection
+    nearest = torch.cdist(x, banked).min(dim=1).values / 28.0  # RMS pixel difference
+    return float((nearest < COPY_DISTANCE).float().mean())
+
+
+def check_not_copies(images, dataset: str = "mnist") -> None:
+    share = near_copy_share(images, dataset)
+    if share is not None and share > COPY_SHARE_BAR:
+        raise SubmissionError(
+            f"{share:.0%} of your samples are (near) copies of training images (an honest generator draws none); "
+            "generate must draw new images from the trained model, not return stored ones.")
+
+
+def judge_scores(images, judge, dataset: str = "mnist") -> dict:
     """Inception Score, confident share (p >= 0.9) and predicted-class counts of images under ``judge``.
 
-    Raises SubmissionError when the images are (nearly) all the same (``check_variety``).
+    Raises SubmissionError when the images are (nearly) all the same (``check_variety``) or copies of
+    training images (``check_not_copies``).
     """
     check_variety(images, VARIETY_BARS["overall"])
+    check_not_copies(images, dataset)
     return genkit.judge_report(images, judge=judge)
 
 
@@ -155,6 +198,7 @@ def label_accuracy(generate, dataset: str = "mnist", per_class: int = 100, seed:
         for c, x in enumerate(images):
             check_variety(x, VARIETY_BARS["per_class"],
                           f"the samples of class {genkit.CLASS_NAMES[dataset][c]}")
+        check_not_copies(np.concatenate(images), dataset)
         pred = genkit.predict(judge, np.concatenate(images)).argmax(1).numpy().reshape(10, per_class)
         confusion = np.stack([np.bincount(row, minlength=10) for row in pred])
         per = np.diag(confusion) / per_class
