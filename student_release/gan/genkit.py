@@ -113,8 +113,10 @@ def load_checkpoint(path, model: nn.Module) -> dict:
     """Load weights saved by :func:`save_checkpoint` into ``model``; return the extra data saved with them.
 
     Raises CheckpointError with a plain explanation when the file is missing or
-    was saved from a different architecture.
+    was saved from a different architecture.  The model is put in eval mode either way, so that code
+    that samples from it still runs (with untrained weights) when the checkpoint cannot be loaded.
     """
+    model.eval()
     path = Path(path)
     if not path.exists():
         raise CheckpointError(
