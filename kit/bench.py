@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import importlib.util
 import os
 import subprocess
@@ -27,6 +28,7 @@ import psutil
 
 from kit import JUDGES, LABS, ROOT
 from kit.build import submission_zip
+from kit.grade import otter_env
 
 GRADESCOPE_RAM_MB = 768
 
@@ -49,7 +51,7 @@ def run_measured(cmd: list[str], cores: int | None = None, **kw) -> tuple[float,
     """Run a command; return (seconds, peak RSS of its process tree in MB, completed process)."""
     if cores:
         cmd = ["taskset", "-c", ",".join(str(c) for c in range(cores)), *cmd]
-    env = dict(os.environ, **({"OMP_NUM_THREADS": str(cores)} if cores else {}))
+    env = dict(kw.pop("env", None) or os.environ, **({"OMP_NUM_THREADS": str(cores)} if cores else {}))
     start = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, **kw)
     peak = [0.0]
@@ -82,11 +84,18 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
                              Path(tmp) / "submission.zip")
         out = Path(tmp) / "results"
         out.mkdir()
-        secs, peak, proc = run_measured([grading_python, "-m", "otter", "run", "-a",
-                                         str(Path(tmp) / "autograder" / f"{lab}-autograder.zip"),
-                                         "-o", str(out), "--no-logo", str(sub)], cores=cores)
+        ag_zip = Path(tmp) / "autograder" / f"{lab}-autograder.zip"
+        secs, peak, proc = run_measured([grading_python, "-m", "otter", "run", "-a", str(ag_zip),
+                                         "-o", str(out), "--no-logo", str(sub)], cores=cores,
+                                        env=otter_env(ag_zip, Path(tmp)))
+        if not (out / "results.json").exists():
+            print(proc.stdout[-2000:])
+            raise SystemExit(f"{lab}: grading wrote no results.json")
+        res = json.loads((out / "results.json").read_text())
+        score = sum(t.get("score", 0) for t in res["tests"])
+        possible = sum(t.get("max_score", 0) for t in res["tests"])
         verdict = "fits" if peak < GRADESCOPE_RAM_MB else "DOES NOT FIT"
-        print(f"{lab}: grading one submission {secs:.0f} s, peak RSS {peak:.0f} MB "
+        print(f"{lab}: grading the solution ({score:g}/{possible:g}) {secs:.0f} s, peak RSS {peak:.0f} MB "
               f"on {cores or os.cpu_count()} core(s) ({verdict} in Gradescope's {GRADESCOPE_RAM_MB} MB; "
               f"torch {torch_build(grading_python)})")
 

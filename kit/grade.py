@@ -25,6 +25,15 @@ from pathlib import Path
 from kit import LABS, ROOT
 
 
+def otter_env(autograder_zip: Path, plugin_dir: Path) -> dict:
+    """The environment for ``otter run`` with this zip: its otter plugin (gradeguard.py at the zip's root) is
+    imported by otter; on Gradescope the zip's folder is on sys.path, here PYTHONPATH points at a copy."""
+    with zipfile.ZipFile(autograder_zip) as z:
+        if "gradeguard.py" in z.namelist():
+            z.extract("gradeguard.py", plugin_dir)
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(plugin_dir), os.environ.get("PYTHONPATH")])))
+
+
 def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, timeout: int = 1800) -> dict:
     """Run ``otter run`` on one submission; return results.json as a dict, plus score, possible, seconds.
 
@@ -37,13 +46,8 @@ def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, ti
     results_path.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "otter", "run", "-a", str(autograder_zip), "-o", str(outdir), "--no-logo",
            str(submission)]
-    # The zip's otter plugin (gradeguard.py at its root) is imported by otter; on Gradescope the zip's folder
-    # is on sys.path, here PYTHONPATH points at a copy.
     plugin_dir = Path(tempfile.mkdtemp(prefix="kit-plugin-"))
-    with zipfile.ZipFile(autograder_zip) as z:
-        if "gradeguard.py" in z.namelist():
-            z.extract("gradeguard.py", plugin_dir)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(plugin_dir), os.environ.get("PYTHONPATH")])))
+    env = otter_env(autograder_zip, plugin_dir)
     start = time.time()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
