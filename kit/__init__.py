@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignment"
 COMMON = ASSIGNMENT / "common"
 JUDGES = ASSIGNMENT / "judges"
-LABS = ("gan", "adversarial", "cgan_vae")  # every lab: assignment/<lab>/<lab>.ipynb is its master notebook
+LABS = ("gan", "adversarial", "cgan_vae", "wgan", "diffusion")  # every lab: assignment/<lab>/<lab>.ipynb is its master notebook
 
 if str(COMMON) not in sys.path:
     sys.path.insert(0, str(COMMON))

@@ -39,9 +39,15 @@ def solution_lines(lab: str) -> set[str]:
                 inside = False
             elif len(line.strip()) > 12:
                 (secret if inside and cell.cell_type == "code" else public).add(line.strip())
-    for f in (ROOT / "assignment" / "common").glob("*.py"):
-        public.update(line.strip() for line in f.read_text().splitlines())
-    return secret - public
+    shipped = [f.read_text() for f in (ROOT / "assignment" / "common").glob("*.py")]
+    return {line for line in secret - public if not any(line in text for text in shipped)}
+
+
+def leaks(text: str, suffix: str, secret: set[str]) -> list[str]:
+    """The solution lines that a file (a notebook's cells, or plain text) holds whole."""
+    if suffix == ".ipynb":
+        text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+    return sorted(secret & {line.strip() for line in text.splitlines()})
 
 
 def student_folders(release):
@@ -62,7 +68,7 @@ def test_student_release_holds_no_solution_hidden_test_or_hidden_judge(release, 
         if path.suffix in (".ipynb", ".py", ".txt", ".md", ".otter", ".json"):
             text = path.read_text()
             assert not FORBIDDEN_TEXT.search(text), f"{path} holds {FORBIDDEN_TEXT.search(text).group()!r}"
-            leaked = [line for line in secret if line in text]
+            leaked = leaks(text, path.suffix, secret)
             assert not leaked, f"{path} holds solution code: {leaked[:3]}"
 
 
@@ -71,8 +77,9 @@ def test_the_leak_scan_can_fail(release, tmp_path):
     lab = LABS[0]
     nb = nbformat.read(release / "student_release" / lab / f"{lab}.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(sorted(solution_lines(lab))[0]))
-    text = nbformat.writes(nb)
-    assert any(line in text for line in solution_lines(lab))
+    assert not leaks(nbformat.writes(nbformat.read(release / "student_release" / lab / f"{lab}.ipynb", as_version=4)),
+                     ".ipynb", solution_lines(lab))
+    assert leaks(nbformat.writes(nb), ".ipynb", solution_lines(lab))
 
 
 def sources(nb_path):

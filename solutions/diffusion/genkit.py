@@ -1,0 +1,252 @@
+"""genkit: the support code every lab of the course kit shares.
+
+Students get this file with each notebook; the autograder gets it too.  It holds
+what is not the point of any lab: choosing a device, loading MNIST and
+Fashion-MNIST, saving and loading checkpoints, plotting sample grids and loss
+curves, and the *public* judge classifier students may use to check their
+generators.
+
+torchvision and matplotlib are imported only inside the functions that need
+them, so that grading (which needs neither) stays small in memory.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+HERE = Path(__file__).resolve().parent
+
+# --------------------------------------------------------------------------
+# Device
+# --------------------------------------------------------------------------
+
+
+def get_device(verbose: bool = True) -> torch.device:
+    """The fastest device this machine has: a CUDA GPU (Colab), Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        device = torch.device("cuda")
+    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        device = torch.device("mps")
+    else:
+        device = torch.device("cpu")
+    if verbose:
+        name = torch.cuda.get_device_name(0) if device.type == "cuda" else device.type
+        print(f"Using device: {name}")
+    return device
+
+
+# --------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------
+
+DATASETS = ("mnist", "fashion")
+CLASS_NAMES = {
+    "mnist": [str(d) for d in range(10)],
+    "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+}
+
+
+def data_dir() -> str:
+    """Where datasets live: $DATA_DIR if set (an offline copy), else ./data (downloaded on first use)."""
+    return os.environ.get("DATA_DIR") or str(Path.cwd() / "data")
+
+
+def load_dataset(name: str = "mnist", train: bool = True):
+    """MNIST or Fashion-MNIST as a torchvision dataset of (1x28x28 float image in [0, 1], int label).
+
+    With $DATA_DIR set the files are read from there and nothing is downloaded.
+    """
+    import torchvision
+    from torchvision import transforms
+
+    classes = {"mnist": torchvision.datasets.MNIST, "fashion": torchvision.datasets.FashionMNIST}
+    if name not in classes:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+    offline = bool(os.environ.get("DATA_DIR"))
+    return classes[name](data_dir(), train=train, download=not offline,
+                         transform=transforms.ToTensor())
+
+
+def load_tensors(name: str = "mnist", train: bool = True):
+    """The whole dataset as two tensors: images (N, 1, 28, 28) float32 in [0, 1] and labels (N,) int64.
+
+    Faster than a DataLoader for these small datasets: one tensor, sliced into batches.
+    """
+    ds = load_dataset(name, train)
+    images = ds.data.unsqueeze(1).float().div_(255.0)
+    return images, ds.targets.clone().long()
+
+
+def batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, generator=None):
+    """Yield (images, labels) minibatches forever, reshuffling after each pass (an infinite sampler)."""
+    n = len(images)
+    while True:
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n - batch_size + 1, batch_size):
+            idx = order[start:start + batch_size]
+            yield images[idx], labels[idx]
+
+
+# --------------------------------------------------------------------------
+# Checkpoints
+# --------------------------------------------------------------------------
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing or does not fit the model: the message says what to do."""
+
+
+def save_checkpoint(path, model: nn.Module, **extra) -> None:
+    """Save ``model``'s weights (moved to the CPU) and any extra picklable data (e.g. a loss history)."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"state_dict": state, **extra}, path)
+    size = Path(path).stat().st_size / 1e6
+    print(f"saved {path} ({size:.1f} MB)")
+
+
+def load_checkpoint(path, model: nn.Module) -> dict:
+    """Load weights saved by :func:`save_checkpoint` into ``model``; return the extra data saved with them.
+
+    Raises CheckpointError with a plain explanation when the file is missing or
+    was saved from a different architecture.  The model is put in eval mode either way, so that code
+    that samples from it still runs (with untrained weights) when the checkpoint cannot be loaded.
+    """
+    model.eval()
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(
+            f"checkpoint '{path}' not found. Run the training cell (it saves this file), "
+            f"then submit '{path.name}' together with your notebook.")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated or not a torch file
+        raise CheckpointError(f"checkpoint '{path}' could not be read ({exc}). Save it again.") from exc
+    if not isinstance(blob, dict) or "state_dict" not in blob:
+        raise CheckpointError(f"checkpoint '{path}' was not written by genkit.save_checkpoint.")
+    try:
+        model.load_state_dict(blob["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise CheckpointError(
+            f"checkpoint '{path}' does not fit {type(model).__name__}: it was saved from a "
+            f"different architecture ({first}). Train again with the current model and save.") from exc
+    model.eval()
+    return {k: v for k, v in blob.items() if k != "state_dict"}
+
+
+# --------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------
+
+
+def show_grid(images, nrow: int = 10, title: str | None = None, ax=None, labels=None):
+    """Show a grid of 28x28 images (numpy or torch; (N, 28, 28) or (N, 1, 28, 28); values in [0, 1])."""
+    import matplotlib.pyplot as plt
+    from torchvision.utils import make_grid
+
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    grid = make_grid(x.clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
+    if ax is None:
+        cols = min(nrow, len(x))
+        _, ax = plt.subplots(figsize=(max(2.0, 0.6 * cols), max(2.0, 0.6 * np.ceil(len(x) / nrow))))
+    ax.imshow(grid[0].numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_losses(history: dict, title: str = "", ax=None, smooth: int = 50):
+    """Plot each list in ``history`` (e.g. {'D': [...], 'G': [...]}) against the iteration, smoothed."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for name, values in history.items():
+        v = np.asarray(values, dtype=float)
+        if len(v) == 0:
+            continue
+        k = max(1, min(smooth, len(v) // 10))
+        ax.plot(np.convolve(v, np.ones(k) / k, mode="valid"), label=name)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+# --------------------------------------------------------------------------
+# Judges: classifiers that tell which digit (or garment) an image shows
+# --------------------------------------------------------------------------
+
+
+class SmallCNN(nn.Module):
+    """The public judge: two conv layers and a linear classifier.  Input (N, 1, 28, 28) in [0, 1]; output logits (N, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 32x14x14
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 64x7x7
+            nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
+            nn.Linear(128, 10),
+        )
+
+    def forward(self, x):
+        return self.net((x.reshape(-1, 1, 28, 28) - 0.5) / 0.5)
+
+
+def as_image_batch(images) -> torch.Tensor:
+    """Turn (N, 28, 28) or (N, 1, 28, 28) numpy/torch images into a float32 CPU tensor (N, 1, 28, 28)."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32))
+    return x.reshape(-1, 1, 28, 28)
+
+
+@torch.no_grad()
+def predict(judge: nn.Module, images, batch_size: int = 100):
+    """Class probabilities (N, 10) that ``judge`` gives to ``images`` ((N, 28, 28), values in [0, 1])."""
+    x = as_image_batch(images)
+    judge.eval()
+    return torch.cat([judge(x[i:i + batch_size]).softmax(1) for i in range(0, len(x), batch_size)])
+
+
+def public_judge(dataset: str = "mnist") -> nn.Module:
+    """The public judge for ``dataset`` ('mnist' or 'fashion'), loaded from judge_<dataset>_public.pt."""
+    judge = SmallCNN()
+    load_checkpoint(HERE / f"judge_{dataset}_public.pt", judge)
+    return judge
+
+
+def inception_score(probs: torch.Tensor) -> float:
+    """The Inception Score of class probabilities ``probs`` (N, K): exp(E_x KL(p(y|x) || p(y))).
+
+    High when each image is classified confidently (p(y|x) peaked) *and* the classes are diverse
+    (p(y) spread): 1 for a generator that always draws the same digit, at most K (here 10).
+    """
+    p = torch.as_tensor(probs, dtype=torch.float64)
+    p_y = p.mean(0, keepdim=True)
+    kl = (p * (p.clamp_min(1e-12).log() - p_y.clamp_min(1e-12).log())).sum(1)
+    return float(kl.mean().exp())
+
+
+def judge_report(images, labels=None, dataset: str = "mnist", judge=None, confidence: float = 0.9) -> dict:
+    """What a judge (by default the public one) makes of generated images.
+
+    Returns the Inception Score computed with the judge, the share of images it classifies with
+    probability >= ``confidence``, how many images it assigns to each class, and (when the intended
+    ``labels`` are given) the share it reads as the intended class.
+    """
+    judge = judge or public_judge(dataset)
+    probs = predict(judge, images)
+    conf, pred = probs.max(1)
+    report = {"inception_score": inception_score(probs),
+              "confident_share": float((conf >= confidence).float().mean()),
+              "class_counts": torch.bincount(pred, minlength=10).tolist()}
+    if labels is not None:
+        report["label_accuracy"] = float((pred == torch.as_tensor(labels)).float().mean())
+    return report
