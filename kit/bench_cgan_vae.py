@@ -22,7 +22,6 @@ import argparse
 import copy
 import os
 import time
-from pathlib import Path
 
 import nbformat
 import torch

@@ -4,7 +4,6 @@ Every grading here goes through the real ``otter run`` with the lab's autograder
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -96,12 +95,15 @@ def untrained_checkpoint(reference: Path, dest: Path, weight_std: float = 0.02) 
     return dest
 
 
-def grade_lab(release: Path, work: Path, lab: str, checkpoint: str, planted: dict, weight_std: float = 0.02) -> dict:
+def grade_lab(release: Path, work: Path, lab: str, checkpoint: str, planted: dict, weight_std: float = 0.02,
+              checkpoint_variants: dict | None = None) -> dict:
     """Grade a lab's standard set of submissions through its autograder zip.
 
     "solution": the solution with its checkpoint; "untouched_student": the student notebook as released;
     "untrained": the solution with an untrained checkpoint; one per planted bug: the solution with the
-    bug's source replacements and the trained checkpoint.
+    bug's source replacements and the trained checkpoint; one per ``checkpoint_variants`` entry
+    (name -> function(trained checkpoint, dest) that writes a changed checkpoint, e.g. an unconditional one):
+    the solution with that checkpoint.
     """
     solution = release / "solutions" / lab / f"{lab}.ipynb"
     ckpt = release / "solutions" / lab / checkpoint
@@ -112,4 +114,7 @@ def grade_lab(release: Path, work: Path, lab: str, checkpoint: str, planted: dic
     for name, (replacements, _) in planted.items():
         nb = mutate(solution, work / name / f"{lab}.ipynb", replacements)
         subs[name] = make_zip(work / f"{name}.zip", [nb, ckpt])
+    for name, make in (checkpoint_variants or {}).items():
+        (work / name).mkdir()
+        subs[name] = make_zip(work / f"{name}.zip", [solution, make(ckpt, work / name / checkpoint)])
     return grade_all(subs, release / "autograder" / f"{lab}-autograder.zip", work / "results")

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import by_question, grade_all, lost_questions, make_zip, mutate, untrained_checkpoint
+from conftest import by_question, grade_lab, lost_questions
 
 LAB = "diffusion"
 CHECKPOINT = "diffusion_unet.pt"
@@ -48,20 +48,7 @@ PLANTED = {
 
 @pytest.fixture(scope="module")
 def graded(release, tmp_path_factory):
-    work = tmp_path_factory.mktemp(f"{LAB}-submissions")
-    sol_dir = release / "solutions" / LAB
-    solution, ckpt = sol_dir / f"{LAB}.ipynb", sol_dir / CHECKPOINT
-    (work / "untrained").mkdir()
-    subs = {
-        "solution": make_zip(work / "solution.zip", [solution, ckpt]),
-        "untouched_student": release / "student_release" / LAB / f"{LAB}.ipynb",
-        "untrained": make_zip(work / "untrained.zip", [
-            solution, untrained_checkpoint(ckpt, work / "untrained" / CHECKPOINT)]),
-    }
-    for name, (replacements, _) in PLANTED.items():
-        nb = mutate(solution, work / name / f"{LAB}.ipynb", replacements)
-        subs[name] = make_zip(work / f"{name}.zip", [nb, ckpt])
-    return grade_all(subs, release / "autograder" / f"{LAB}-autograder.zip", work / "results")
+    return grade_lab(release, tmp_path_factory.mktemp(f"{LAB}-submissions"), LAB, CHECKPOINT, PLANTED)
 
 
 def test_build_grades_the_solution_with_full_marks(release):

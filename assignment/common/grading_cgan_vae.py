@@ -11,9 +11,7 @@ Each judged result is computed once per grading run and cached, so that the test
 """
 from __future__ import annotations
 
-import numpy as np
 
-import genkit
 import grading
 
 # Bars on sample quality, set from measurement (python -m kit.bench_cgan_vae --seeds 0 1 2, one torch thread,
