@@ -24,11 +24,15 @@ CONTEXT = "context = self.label_emb(labels).reshape(-1, CTX_TOKENS, CTX_DIM)"
 CHECK_C = "if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < N_CLASSES:"
 GEN_RETURN = "return x.reshape(n, 28, 28).cpu().numpy().astype(np.float32)"
 DDIM_X0 = "x0_hat = (x_t - (1 - ab_t).sqrt() * eps) / ab_t.sqrt()"
+MIN_SNR = "return (snr.clamp(max=snr_gamma) / snr * per_image).mean()"
 
 # name -> (replacements, questions that must lose points); every other question keeps full marks.
 PLANTED = {
     "q_sample_coefficients_swapped": (
         [(Q_SAMPLE, "return (1 - ab).sqrt() * x0 + ab.sqrt() * noise")], {"q2_q_sample", "q3_loss"}),
+    # the Min-SNR weights upside down (SNR / min(SNR, gamma) >= 1): only the loss question notices
+    "min_snr_weights_inverted": (
+        [(MIN_SNR, "return (snr / snr.clamp(max=snr_gamma) * per_image).mean()")], {"q3_loss"}),
     "guidance_sign_flipped": (
         [(GUIDANCE, "return (1 - w) * eps_cond + w * eps_uncond")], {"q6_guidance", "q10_label_accuracy"}),
     "timestep_not_passed": (
