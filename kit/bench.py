@@ -2,35 +2,49 @@
 
     python -m kit.bench                  # every figure, for every lab
     python -m kit.bench --skip-training  # only build and grading figures
+    python -m kit.bench --skip-grading   # only the labs' training benchmarks and reports
     python -m kit.bench --cores 1        # grade pinned to one core (Gradescope's default gives 0.5 CPU)
     python -m kit.bench --grading-python /path/to/cpu-venv/bin/python   # grade with a CPU-only torch
+    python -m kit.bench --labs wgan --skip-grading --seeds 1 2 --threads 1   # time to the bars, two seeds
+    python -m kit.bench --labs cgan_vae --skip-grading --steps cgan=3000 vae=500 --every 250
 
 For each lab: seconds to build it (otter assign, executing the solution, grading it); seconds and peak
 resident memory (the whole process tree: otter and its kernel, sampled every 50 ms) to grade the
-solution submission; and, for the GAN lab, training seconds on this CPU until the DCGAN's samples clear
-the autograder's quality bar (judged by the hidden judge every 250 iterations).
+solution submission; then the lab's own benchmark, ``assignment/<lab>/bench.py``:
+
+* ``runs(ns) -> list[Run]`` (ns: the namespace of the lab's solution code, ``kit.notebook.lab_code``): each
+  Run trains the solution's models from scratch per seed, in chunks of ``every`` steps, judges them after
+  each chunk exactly as the autograder does, and prints the training time (wall and CPU seconds of this
+  process, judging excluded) until each of its bars holds;
+* ``report(ns)`` (optional): figures that are not a training loop (sampling time, an attack's success rate).
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import psutil
 
-from kit import JUDGES, LABS, ROOT
+from kit import ROOT
 from kit.build import submission_zip
 from kit.grade import otter_env
+from kit.labs import LABS, get
 
 GRADESCOPE_RAM_MB = 768
+
+
+# --------------------------------------------------------------------------
+# Build and grade
+# --------------------------------------------------------------------------
 
 
 def tree_rss_mb(proc: psutil.Process) -> float:
@@ -73,6 +87,7 @@ def run_measured(cmd: list[str], cores: int | None = None, **kw) -> tuple[float,
 
 
 def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys.executable) -> None:
+    """Build the lab into a temporary release, grade its solution with the autograder zip; print the figures."""
     with tempfile.TemporaryDirectory() as tmp:
         secs, peak, proc = run_measured([sys.executable, "-m", "kit.build", "--labs", lab, "--out", tmp], cwd=ROOT)
         if proc.returncode:
@@ -80,7 +95,7 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
             raise SystemExit(f"{lab}: build failed")
         print(f"{lab}: build {secs:.0f} s (peak RSS {peak:.0f} MB)")
         sol = Path(tmp) / "solutions" / lab
-        sub = submission_zip(sol / f"{lab}.ipynb", [p for p in sol.glob("*.pt") if not p.name.startswith("judge_")],
+        sub = submission_zip(sol / f"{lab}.ipynb", [sol / f for f in get(lab).student_files],
                              Path(tmp) / "submission.zip")
         out = Path(tmp) / "results"
         out.mkdir()
@@ -105,76 +120,203 @@ def torch_build(python: str) -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
-def bench_gan_training(max_iters: int = 6000, every: int = 250) -> None:
-    """Train the solution's DCGAN from scratch and report when the hidden judge's bar is cleared."""
-    import nbformat
-    import torch
+# --------------------------------------------------------------------------
+# Train and judge: one loop for every lab's runs
+# --------------------------------------------------------------------------
 
+
+class Clock:
+    """Wall-clock and CPU seconds spent inside ``with clock:`` blocks."""
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
+
+    def __enter__(self):
+        self._w, self._c = time.perf_counter(), time.process_time()
+
+    def __exit__(self, *exc):
+        self.wall += time.perf_counter() - self._w
+        self.cpu += time.process_time() - self._c
+
+
+@dataclass
+class Run:
+    """One training benchmark of a lab: what to train, how to judge it and the bars to time.
+
+    * ``new(seed)``: a fresh state (models, optimisers, history: any object ``train`` and ``judge`` share);
+    * ``train(state, images, labels, steps)``: continue training for ``steps`` steps (timed);
+    * ``judge(state)``: the figures of the state's samples, a dict (not timed; grading's caches are cleared first);
+    * ``bars``: {label: predicate(figures) -> bool}; the first chunk at which each holds is recorded;
+    * ``describe(figures)``: the figures in one line;
+    * ``until_bars``: stop a seed once every bar holds (else train all ``steps``).
+    """
+    name: str
+    dataset: str
+    new: Callable[[int], Any]
+    train: Callable[[Any, Any, Any, int], None]
+    judge: Callable[[Any], dict]
+    bars: dict[str, Callable[[dict], bool]]
+    steps: int
+    every: int
+    describe: Callable[[dict], str]
+    until_bars: bool = False
+
+
+_data: dict = {}
+
+
+def training_set(dataset: str):
+    """(images, labels) of ``dataset``'s training set, loaded once."""
     import genkit
+
+    if dataset not in _data:
+        _data[dataset] = genkit.load_tensors(dataset, train=True)
+    return _data[dataset]
+
+
+def train_and_judge(run: Run, seed: int) -> dict:
+    """Train ``run`` from scratch with ``seed`` in chunks of ``run.every`` steps, judging after each; print a line
+    per chunk.  Returns {'seed', 'curve': [(steps, wall, cpu, figures)], 'reached': {bar: (steps, wall, cpu)}}."""
     import grading
 
-    sol_dir = ROOT / "solutions" / "gan"
-    nb = nbformat.read(sol_dir / "gan.ipynb", as_version=4)
-    ns: dict = {}
-    cwd = os.getcwd()
-    os.chdir(sol_dir)
-    try:
-        for cell in nb.cells:
-            if cell.cell_type == "code" and "otter_ignore" not in cell.metadata.get("tags", []) \
-                    and "grader." not in cell.source and "import otter" not in cell.source:
-                exec(compile(cell.source, "<solution>", "exec"), ns)
-    finally:
-        os.chdir(cwd)
-    bar = grading.QUALITY_BARS["gan_inception_score"]
-    judge = grading.HiddenJudgeNet()
-    genkit.load_checkpoint(JUDGES / "judge_mnist_hidden.pt", judge)  # in the repo the judges live apart
-    images, _ = genkit.load_tensors("mnist", train=True)
-    torch.manual_seed(0)
-    G, D = ns["DCGANGenerator"](), ns["DCGANDiscriminator"]()
-    opt_G, opt_D = ns["make_optimizers"](G, D)
-    trained, seconds = 0, 0.0
-    while trained < max_iters:
-        start = time.time()
-        ns["train_gan"](G, D, opt_G, opt_D, images, every, ns["generator_loss_nonsaturating"])
-        seconds += time.time() - start
-        trained += every
-        G.eval()
-        torch.manual_seed(0)
-        with torch.no_grad():
-            x = ((G(torch.randn(1000, 100)) + 1) / 2).reshape(-1, 28, 28).numpy()
-        G.train()
-        s = grading.judge_scores(x, judge)
-        print(f"gan: DCGAN after {trained} iterations ({seconds:.0f} s of training): hidden-judge IS "
-              f"{s['inception_score']:.2f}, clear digits {s['confident_share']:.0%}, "
-              f"digits present {sum(c > 0 for c in s['class_counts'])}/10", flush=True)
-        if s["inception_score"] >= bar and all(c > 0 for c in s["class_counts"]):
-            print(f"gan: quality bar (IS >= {bar}, all ten digits) reached after {trained} iterations, "
-                  f"{seconds:.0f} s of training on {torch.get_num_threads()} CPU thread(s)")
-            return
-    print(f"gan: quality bar IS >= {bar} NOT reached in {max_iters} iterations ({seconds:.0f} s)")
+    images, labels = training_set(run.dataset)
+    state, clock, steps = run.new(seed), Clock(), 0
+    out = {"seed": seed, "curve": [], "reached": {}}
+    while steps < run.steps:
+        chunk = min(run.every, run.steps - steps)
+        with clock:
+            run.train(state, images, labels, chunk)
+        steps += chunk
+        grading.clear_caches()
+        try:
+            figures, text = run.judge(state), None
+        except grading.SubmissionError as exc:  # e.g. an early generator that draws the same image every time
+            figures, text = None, f"rejected by grading: {exc}"
+        out["curve"].append((steps, clock.wall, clock.cpu, figures))
+        print(f"{run.name} seed {seed}: {steps:>5} steps, {clock.wall:5.0f} s wall / {clock.cpu:5.0f} s CPU of "
+              f"training: {text or run.describe(figures)}", flush=True)
+        for label, holds in run.bars.items():
+            if figures is not None and label not in out["reached"] and holds(figures):
+                out["reached"][label] = (steps, clock.wall, clock.cpu)
+        if run.until_bars and len(out["reached"]) == len(run.bars):
+            break
+    return out
+
+
+def time_to_bars(run: Run, res: dict) -> list[str]:
+    """One line per bar: the training time at which it was first reached, or NOT reached."""
+    steps, wall = res["curve"][-1][:2] if res["curve"] else (0, 0.0)
+    lines = []
+    for label in run.bars:
+        if label in res["reached"]:
+            s, w, c = res["reached"][label]
+            lines.append(f"{run.name} seed {res['seed']}: {label} after {s} steps, {w:.0f} s wall / {c:.0f} s CPU "
+                         "of training")
+        else:
+            lines.append(f"{run.name} seed {res['seed']}: {label} NOT reached in {steps} steps ({wall:.0f} s wall)")
+    return lines
+
+
+def bench_runs(lab: str, runs: list[Run], seeds) -> None:
+    """Every run (but those given 0 steps) for every seed, then the summary: time to each bar."""
+    import torch
+
+    results = [(run, train_and_judge(run, seed)) for run in runs if run.steps > 0 for seed in seeds]
+    if not results:
+        return
+    print(f"\n{lab}: training time to the bars on {torch.get_num_threads()} torch thread(s), {os.cpu_count()} CPUs")
+    for run, res in results:
+        for line in time_to_bars(run, res):
+            print("  " + line)
+
+
+def snapshot(model):
+    """A frozen CPU copy of ``model`` in eval mode: what a lab's generate samples from while training goes on."""
+    import copy
+
+    return copy.deepcopy(model).cpu().eval()
+
+
+def label_figures(generate, lab_grading) -> dict:
+    """A conditional ``generate(n, c)`` judged as the lab's autograder judges it (grading.label_accuracy with the
+    grading module's DATASET and SAMPLES_PER_CLASS): {'accuracy', 'worst' (the worst class), 'per_class'}."""
+    import grading
+
+    overall, per, _ = grading.label_accuracy(generate, lab_grading.DATASET, lab_grading.SAMPLES_PER_CLASS)
+    return {"accuracy": overall, "worst": float(per.min()), "per_class": per}
+
+
+def per_class_text(per) -> str:
+    """Per-class shares as ``[99% 98% ...]``."""
+    return "[" + " ".join(f"{a:.0%}" for a in per) + "]"
+
+
+def lab_benchmarks(labs: list[str]) -> list[tuple[str, Any, dict, list[Run]]]:
+    """(lab, its bench module, its solution namespace, its runs) for each lab that has a bench.py."""
+    from kit.notebook import lab_code
+
+    plan = []
+    for lab in labs:
+        mod = get(lab).module("bench")
+        if mod is None:
+            continue
+        ns = lab_code(lab)
+        plan.append((lab, mod, ns, mod.runs(ns) if hasattr(mod, "runs") else []))
+    return plan
+
+
+def apply_overrides(plan, steps: list[str], every: int | None) -> None:
+    """``--steps NAME=N`` and ``--every N`` on the planned runs (an unknown run name stops with the known ones)."""
+    runs = {run.name: run for *_, lab_runs in plan for run in lab_runs}
+    if len(runs) < sum(len(lab_runs) for *_, lab_runs in plan):
+        raise SystemExit("two runs share a name: give each Run of the labs' bench.py its own")
+    for item in steps:
+        name, _, n = item.partition("=")
+        if name not in runs or not n.isdigit():
+            raise SystemExit(f"--steps {item}: expected NAME=N with NAME one of {', '.join(runs) or '(no runs)'}")
+        runs[name].steps = int(n)
+    if every is not None and every < 1:
+        raise SystemExit(f"--every {every}: expected a positive number of steps")
+    for run in runs.values():
+        run.every = every or run.every
+
+
+def bench_training(labs: list[str], seeds, threads: int | None, steps=(), every: int | None = None) -> None:
+    """Each lab's report and runs (``assignment/<lab>/bench.py``), on ``threads`` torch threads."""
+    import torch
+
+    threads = threads or torch.get_num_threads()
+    plan = lab_benchmarks(labs)
+    apply_overrides(plan, list(steps), every)
+    for lab, mod, ns, runs in plan:
+        torch.set_num_threads(threads)  # a lab's modules may set their own (grading_adversarial uses one)
+        if hasattr(mod, "report"):
+            mod.report(ns)
+        if runs:
+            bench_runs(lab, runs, seeds)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--labs", nargs="*", default=list(LABS))
     ap.add_argument("--cores", type=int, default=None, help="pin grading to this many cores")
-    ap.add_argument("--skip-training", action="store_true")
+    ap.add_argument("--skip-training", action="store_true", help="only build and grading figures")
+    ap.add_argument("--skip-grading", action="store_true", help="only the labs' training benchmarks and reports")
     ap.add_argument("--grading-python", default=sys.executable,
                     help="Python of the grading environment, e.g. a venv with a CPU-only torch and "
                          "otter-grader[grading] as Gradescope installs it")
+    ap.add_argument("--seeds", type=int, nargs="*", default=[0], help="training seeds of every run")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    ap.add_argument("--steps", nargs="*", default=[], metavar="NAME=N", help="train run NAME for N steps")
+    ap.add_argument("--every", type=int, default=None, help="judge every run every N steps")
     args = ap.parse_args(argv)
     for lab in args.labs:
-        bench_build_and_grade(lab, args.cores, args.grading_python)
-    if not args.skip_training and "gan" in args.labs:
-        bench_gan_training()
-    if not args.skip_training and "adversarial" in args.labs:
-        # success rate and time of the solution's attack against eps, on one thread
-        subprocess.run([sys.executable, str(ROOT / "assignment" / "adversarial" / "make_reference.py"), "--bench"],
-                       check=True)
-    for lab in args.labs:
-        # a lab's own training benchmark, kit/bench_<lab>.py with bench_training(): time to its quality bars
-        if not args.skip_training and importlib.util.find_spec(f"kit.bench_{lab}") is not None:
-            importlib.import_module(f"kit.bench_{lab}").bench_training()
+        get(lab)  # an unknown name stops here, before anything runs
+    if not args.skip_grading:
+        for lab in args.labs:
+            bench_build_and_grade(lab, args.cores, args.grading_python)
+    if not args.skip_training:
+        bench_training(args.labs, args.seeds, args.threads, args.steps, args.every)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@ a Gradescope autograder zip.
     python -m kit.build --retrain        # train the reference checkpoints again first (minutes)
 
 For each lab:
-1. stage: the master notebook, the support modules (assignment/common), the judges and the lab's
-   reference checkpoints (assignment/<lab>/reference) go into one folder, as otter assign wants;
-2. (with --retrain, or when a submitted checkpoint's reference is missing) execute the master notebook
-   there; its training cells train what has no checkpoint (everything, with --retrain) and the
-   checkpoints it writes become the new references;
+1. stage: the master notebook, the shared files (assignment/common/student and assignment/common/autograder:
+   genkit, grading, the judges), the lab's modules (assignment/<lab>/*.py) and its reference checkpoints
+   (assignment/<lab>/reference) go into one folder, as otter assign wants;
+2. the lab's make_reference.py, where it has one, writes the autograder-only reference files it makes (again,
+   with --retrain); then (with --retrain, or when a submitted checkpoint's reference is missing) the master
+   notebook is executed there: its training cells train what has no checkpoint (everything, with --retrain)
+   and the checkpoints it writes become the new references;
 3. ``otter assign`` splits the master into the student notebook and the autograder (with its zip);
 4. the solution notebook is executed (the references are present, so nothing trains) for its figures;
 5. the executed solution, zipped with its checkpoint, is graded by the real autograder: anything below
@@ -31,50 +33,36 @@ import zipfile
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from kit import ASSIGNMENT, COMMON, JUDGES, LABS, ROOT
+from kit import ROOT, TO_AUTOGRADER, TO_STUDENTS
 from kit.grade import grade
+from kit.labs import LABS, Lab, get
+from kit.notebook import execute
 
 
-def lab_config(lab: str) -> dict:
-    """The ASSIGNMENT CONFIG of a master notebook, parsed."""
-    import yaml
-
-    nb = nbformat.read(ASSIGNMENT / lab / f"{lab}.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "raw" and cell.source.lstrip().startswith("# ASSIGNMENT CONFIG"):
-            return yaml.safe_load(cell.source)
-    raise SystemExit(f"{lab}: the master notebook has no ASSIGNMENT CONFIG cell")
-
-
-def reference_dir(lab: str) -> Path:
-    return ASSIGNMENT / lab / "reference"
-
-
-def stage(lab: str, dest: Path, with_references: bool = True) -> Path:
+def stage(lab: Lab, dest: Path, with_references: bool = True) -> Path:
     """Copy everything the master notebook needs into ``dest``; return the staged master's path."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ASSIGNMENT / lab / f"{lab}.ipynb", dest)
-    for f in COMMON.glob("*.py"):
-        shutil.copy(f, dest)
-    for f in JUDGES.glob("judge_*.pt"):
-        shutil.copy(f, dest)
-    if with_references and reference_dir(lab).exists():
-        for f in reference_dir(lab).iterdir():
+    shutil.copy(lab.notebook, dest)
+    for folder in (TO_STUDENTS, TO_AUTOGRADER):
+        for f in [*folder.glob("*.py"), *folder.glob("judge_*.pt")]:
             shutil.copy(f, dest)
-    return dest / f"{lab}.ipynb"
+    for f in lab.folder.glob("grading_*.py"):
+        shutil.copy(f, dest)
+    if with_references and lab.reference.exists():
+        for f in lab.reference.iterdir():
+            shutil.copy(f, dest)
+    return dest / lab.notebook.name
 
 
-def execute(path: Path, timeout: int | None = None) -> None:
-    """Run a notebook top to bottom in its own folder and save it with its outputs."""
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    nbformat.write(nb, path)
+def make_reference(lab: Lab, force: bool) -> None:
+    """Run the lab's make_reference.py (the autograder-only reference files it writes), if it has one."""
+    script = lab.folder / "make_reference.py"
+    if script.exists():
+        subprocess.run([sys.executable, str(script), *(["--force"] if force else [])], check=True, cwd=ROOT)
 
 
-def retrain(lab: str, workdir: Path, everything: bool = True) -> None:
+def retrain(lab: Lab, workdir: Path, everything: bool = True) -> None:
     """Execute the master notebook and keep the checkpoints it trains as references.
 
     With ``everything`` no reference is staged, so every training cell trains; otherwise the existing
@@ -83,14 +71,13 @@ def retrain(lab: str, workdir: Path, everything: bool = True) -> None:
     master = stage(lab, workdir / "retrain", with_references=not everything)
     before = {p.name for p in master.parent.iterdir()}
     start = time.time()
-    print(f"[{lab}] training the reference checkpoints (executing the master notebook) ...", flush=True)
+    print(f"[{lab.name}] training the reference checkpoints (executing the master notebook) ...", flush=True)
     execute(master)
     new = [p for p in master.parent.glob("*.pt") if p.name not in before]
-    ref = reference_dir(lab)
-    ref.mkdir(parents=True, exist_ok=True)
+    lab.reference.mkdir(parents=True, exist_ok=True)
     for p in new:
-        shutil.copy(p, ref)
-    print(f"[{lab}] trained {[p.name for p in new]} in {time.time() - start:.0f} s", flush=True)
+        shutil.copy(p, lab.reference)
+    print(f"[{lab.name}] trained {[p.name for p in new]} in {time.time() - start:.0f} s", flush=True)
 
 
 def assign(master: Path, out: Path) -> None:
@@ -106,33 +93,58 @@ def stable_ids(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-# The grading guard's limits (assignment/common/gradeguard.py): seconds per student cell, seconds for the cells
+# The grading guard's limits (assignment/common/autograder/gradeguard.py): seconds per student cell, seconds for the cells
 # that run the tests, and memory the kernel may allocate beyond what it holds after importing torch.  A
 # solution grades in 20-30 s and under 700 MB on one core, so these are far from what honest work needs.
 GUARD_LIMITS = {"cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1024}
 
 
+def rewrite_zip(ag_zip: Path, dest: Path, edit_config=None, add: dict | None = None) -> Path:
+    """Copy an autograder zip to ``dest`` (which may be the same path), with ``edit_config(config)`` applied to
+    its otter_config.json and the files ``add`` ({name in the zip: path}) added."""
+    with zipfile.ZipFile(ag_zip) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename == "otter_config.json" and edit_config is not None:
+                config = json.loads(data)
+                edit_config(config)
+                data = json.dumps(config, indent=1).encode()
+            z.writestr(info, data)
+        for name, path in (add or {}).items():
+            z.write(path, name)
+    return dest
+
+
 def add_guard(lab: str, ag_zip: Path, student_notebook: Path, **limits) -> None:
     """Put gradeguard.py at the root of the autograder zip and switch it on in otter_config.json; add the
     copy bank of each dataset whose hidden judge the zip holds (grading.near_copy_share)."""
-    import gradeguard  # assignment/common is on sys.path (kit/__init__.py)
+    import gradeguard  # assignment/common/autograder is on sys.path (kit/__init__.py)
 
     entry = gradeguard.config_for(lab, student_notebook, **{**GUARD_LIMITS, **limits})
+
+    def switch_on(config):
+        config["plugins"] = [entry]
+        config.pop("assignment_name", None)  # the guard checks it and still writes results.json
+
     with zipfile.ZipFile(ag_zip) as z:
-        members = [(info, z.read(info)) for info in z.infolist()]
-    with zipfile.ZipFile(ag_zip, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in members:
-            if info.filename == "otter_config.json":
-                config = json.loads(data)
-                config["plugins"] = [entry]
-                config.pop("assignment_name", None)  # the guard checks it and still writes results.json
-                data = json.dumps(config, indent=1).encode()
-            z.writestr(info, data)
-        z.write(COMMON / "gradeguard.py", "gradeguard.py")
-        names = {info.filename for info, _ in members}
-        for dataset in ("mnist", "fashion"):
-            if f"files/judge_{dataset}_hidden.pt" in names:
-                z.write(JUDGES / f"copybank_{dataset}.pt", f"files/copybank_{dataset}.pt")
+        names = set(z.namelist())
+    add = {"gradeguard.py": TO_AUTOGRADER / "gradeguard.py"}
+    for dataset in ("mnist", "fashion"):
+        if f"files/judge_{dataset}_hidden.pt" in names:
+            add[f"files/copybank_{dataset}.pt"] = TO_AUTOGRADER / f"copybank_{dataset}.pt"
+    rewrite_zip(ag_zip, ag_zip, switch_on, add)
+
+
+def require_full_marks(lab: str, result: dict) -> None:
+    """Stop the build (SystemExit, listing the failing tests) unless ``result`` has every point it could have."""
+    if result.get("possible", 0) > 0 and result["score"] >= result["possible"]:
+        return
+    for t in result.get("tests", []):
+        if t.get("score", 0) < t.get("max_score", 0):
+            print(f"  {t['name']}: {t.get('score')}/{t['max_score']}\n    {t.get('output', '').strip()[:500]}")
+    raise SystemExit(f"[{lab}] the solution scores {result.get('score')}/{result.get('possible')}, not full marks"
+                     + (f" ({result['error']})" if result.get("error") else ""))
 
 
 def submission_zip(notebook: Path, files: list[Path], dest: Path) -> Path:
@@ -144,21 +156,22 @@ def submission_zip(notebook: Path, files: list[Path], dest: Path) -> Path:
     return dest
 
 
-def build_lab(lab: str, out: Path, work: Path, do_retrain: bool, do_execute: bool) -> dict:
-    config = lab_config(lab)
-    refs = [reference_dir(lab) / f for f in config.get("student_files", [])]
-    if do_retrain or not all(p.exists() for p in refs):
+def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bool) -> dict:
+    lab = get(name)
+    config = lab.config
+    make_reference(lab, force=do_retrain)
+    if do_retrain or not all((lab.reference / f).exists() for f in lab.student_files):
         retrain(lab, work, everything=do_retrain)
     master = stage(lab, work / "stage")
     assign(master, work / "dist")
     ag_dir, student_dir = work / "dist" / "autograder", work / "dist" / "student"
-    ag_zip = next(ag_dir.glob(f"{lab}-autograder_*.zip"))
-    solution = ag_dir / f"{lab}.ipynb"
+    ag_zip = next(ag_dir.glob(f"{name}-autograder_*.zip"))
+    solution = ag_dir / lab.notebook.name
     stable_ids(solution)
-    stable_ids(student_dir / f"{lab}.ipynb")
-    add_guard(lab, ag_zip, student_dir / f"{lab}.ipynb")
-    if reference_dir(lab).exists():
-        for f in reference_dir(lab).iterdir():
+    stable_ids(student_dir / lab.notebook.name)
+    add_guard(name, ag_zip, student_dir / lab.notebook.name)
+    if lab.reference.exists():
+        for f in lab.reference.iterdir():
             shutil.copy(f, ag_dir)
 
     start = time.time()
@@ -167,30 +180,25 @@ def build_lab(lab: str, out: Path, work: Path, do_retrain: bool, do_execute: boo
     executed_s = time.time() - start
 
     # Grade the solution through the real autograder: it must get full marks.
-    sub = submission_zip(solution, [ag_dir / Path(f).name for f in config.get("student_files", [])],
-                         work / f"{lab}-solution.zip")
+    sub = submission_zip(solution, [ag_dir / Path(f).name for f in lab.student_files], work / f"{name}-solution.zip")
     result = grade(sub, ag_zip, work / "solution-results")
-    if result["score"] < result["possible"]:
-        failed = [t for t in result["tests"] if t["score"] < t["max_score"]]
-        for t in failed:
-            print(f"  {t['name']}: {t['score']}/{t['max_score']}\n    {t.get('output', '').strip()[:500]}")
-        raise SystemExit(f"[{lab}] the solution scores {result['score']}/{result['possible']}, not full marks")
+    require_full_marks(name, result)
 
     # Place the outputs.
-    dest_student, dest_solution = out / "student_release" / lab, out / "solutions" / lab
+    dest_student, dest_solution = out / "student_release" / name, out / "solutions" / name
     for d in (dest_student, dest_solution):
         shutil.rmtree(d, ignore_errors=True)
     shutil.copytree(student_dir, dest_student)
     dest_solution.mkdir(parents=True)
     shutil.copy(solution, dest_solution)
-    if reference_dir(lab).exists():
-        for f in reference_dir(lab).iterdir():
+    if lab.reference.exists():
+        for f in lab.reference.iterdir():
             shutil.copy(f, dest_solution)
     for f in config.get("files", []):
         shutil.copy(ag_dir / f, dest_solution)
     (out / "autograder").mkdir(parents=True, exist_ok=True)
-    shutil.copy(ag_zip, out / "autograder" / f"{lab}-autograder.zip")
-    print(f"[{lab}] built: solution {result['score']}/{result['possible']} points "
+    shutil.copy(ag_zip, out / "autograder" / f"{name}-autograder.zip")
+    print(f"[{name}] built: solution {result['score']}/{result['possible']} points "
           f"(executed in {executed_s:.0f} s, graded in {result['seconds']:.0f} s)", flush=True)
     return result
 

@@ -22,7 +22,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from kit import LABS, ROOT
+from kit import ROOT
+from kit.labs import LABS
 
 
 def otter_env(autograder_zip: Path, plugin_dir: Path) -> dict:

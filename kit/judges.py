@@ -4,8 +4,9 @@
     python -m kit.judges --force         # train all four again (same seeds, same result on the same machine)
     python -m kit.judges --check         # only evaluate the shipped weights
 
-The public judge (genkit.SmallCNN, seed 1) goes to students; the hidden judge
-(grading.HiddenJudgeNet, seed 2) goes only into the autograder zips.
+The public judge (genkit.SmallCNN, seed 1) goes to students: assignment/common/student/judge_<dataset>_public.pt.
+The hidden judge (grading.HiddenJudgeNet, seed 2) and the copy banks go only into the autograder zips:
+assignment/common/autograder/judge_<dataset>_hidden.pt and copybank_<dataset>.pt.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from kit import JUDGES
+from kit import TO_AUTOGRADER, TO_STUDENTS
 import genkit
 import grading
 
@@ -29,8 +30,13 @@ SPECS = {
 }
 
 
-def path_of(name: str):
-    return JUDGES / f"judge_{name}.pt"
+def path_of(name: str) -> Path:
+    """Public judges sit with what students get, hidden ones with what only the autograder gets."""
+    return (TO_STUDENTS if name.endswith("_public") else TO_AUTOGRADER) / f"judge_{name}.pt"
+
+
+def bank_path(dataset: str) -> Path:
+    return TO_AUTOGRADER / f"copybank_{dataset}.pt"
 
 
 @torch.no_grad()
@@ -39,29 +45,35 @@ def accuracy(model, images, labels) -> float:
     return float((pred == labels).float().mean())
 
 
-def train(name: str) -> float:
-    arch, seed, epochs, _ = SPECS[name]
-    dataset = name.split("_")[0]
+def train_classifier(make_model, dataset: str, seed: int, epochs: int, lr: float = 2e-3, batch_size: int = 128):
+    """Build ``make_model()`` and train it on the training set of ``dataset`` from ``seed`` (Adam, one-cycle
+    learning rate); return (the model, its accuracy on the test set, training seconds).  The judges and the labs'
+    reference classifiers use it."""
     torch.manual_seed(seed)
     x, y = genkit.load_tensors(dataset, train=True)
     xt, yt = genkit.load_tensors(dataset, train=False)
-    model = arch()
-    steps_per_epoch = len(x) // 128
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=epochs * steps_per_epoch)
-    data = genkit.batches(x, y, 128, generator=torch.Generator().manual_seed(seed))
+    model = make_model()
+    steps = epochs * (len(x) // batch_size)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    data = genkit.batches(x, y, batch_size, generator=torch.Generator().manual_seed(seed))
     start = time.time()
     model.train()
-    for _ in range(epochs * steps_per_epoch):
+    for _ in range(steps):
         xb, yb = next(data)
         loss = F.cross_entropy(model(xb), yb)
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
-    acc = accuracy(model, xt, yt)
+    return model, accuracy(model, xt, yt), time.time() - start
+
+
+def train(name: str) -> float:
+    arch, seed, epochs, _ = SPECS[name]
+    model, acc, seconds = train_classifier(arch, name.split("_")[0], seed, epochs)
     genkit.save_checkpoint(path_of(name), model, test_accuracy=acc, seed=seed, epochs=epochs)
-    print(f"{name}: trained {epochs} epochs in {time.time() - start:.0f} s, test accuracy {acc:.4f}")
+    print(f"{name}: trained {epochs} epochs in {seconds:.0f} s, test accuracy {acc:.4f}")
     return acc
 
 
@@ -78,7 +90,7 @@ def check(name: str) -> float:
 
 
 def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int = 0) -> Path:
-    """assignment/judges/copybank_<dataset>.pt: a random projection of a fixed random share of the training
+    """copybank_<dataset>.pt: a random projection of a fixed random share of the training
     images (no images), for grading.near_copy_share."""
 
     images, _ = genkit.load_tensors(dataset, train=True)
@@ -86,23 +98,24 @@ def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int 
     idx = torch.randperm(len(images), generator=g)[: int(share * len(images))]
     projection = torch.randn(784, dim, generator=g) / dim ** 0.5  # keeps L2 distances in expectation
     bank = images[idx].reshape(len(idx), -1) @ projection
-    path = JUDGES / f"copybank_{dataset}.pt"
+    path = bank_path(dataset)
     torch.save({"projection": projection, "bank": bank.half(), "indices": idx}, path)
     print(f"copy bank {path.name}: {len(idx)} training images projected to {dim} dimensions", flush=True)
     return path
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--force", action="store_true", help="train all judges again")
     ap.add_argument("--check", action="store_true", help="only evaluate the shipped judges")
     ap.add_argument("names", nargs="*", default=list(SPECS), help=f"judges among {list(SPECS)}")
     args = ap.parse_args(argv)
-    JUDGES.mkdir(parents=True, exist_ok=True)
     for name in args.names:
         if not args.check and (args.force or not path_of(name).exists()):
             train(name)
         check(name)
     for dataset in ("mnist", "fashion"):
-        if not args.check and (args.force or not (JUDGES / f"copybank_{dataset}.pt").exists()):
+        if not args.check and (args.force or not bank_path(dataset).exists()):
             write_copy_bank(dataset)
 
 

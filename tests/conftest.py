@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kit import grade as kit_grade  # noqa: E402
+from kit import labs as kit_labs  # noqa: E402
+
+# KIT_TEST_LABS="cgan_vae" builds (and so tests) only the labs named, e.g. while developing one lab.
+_ONLY = os.environ.get("KIT_TEST_LABS", "").split()
+TESTED_LABS = [kit_labs.get(name) for name in _ONLY] if _ONLY else list(kit_labs.ALL)
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +31,8 @@ def release(tmp_path_factory) -> Path:
     if not os.environ.get("DATA_DIR") and not (ROOT / "data").exists():
         pytest.fail("set DATA_DIR to an offline copy of MNIST/Fashion-MNIST (CI: ../shared/data)")
     out = tmp_path_factory.mktemp("release")
-    # KIT_TEST_LABS="cgan_vae" builds (and so tests) only the labs named, e.g. while developing one lab.
-    labs = os.environ.get("KIT_TEST_LABS", "").split()
-    proc = subprocess.run([sys.executable, "-m", "kit.build", "--out", str(out)] + (["--labs", *labs] if labs else []),
+    labs = [lab.name for lab in TESTED_LABS]
+    proc = subprocess.run([sys.executable, "-m", "kit.build", "--out", str(out), "--labs", *labs],
                           cwd=ROOT,
                           capture_output=True, text=True)
     print(proc.stdout[-3000:], proc.stderr[-3000:])
@@ -95,26 +99,33 @@ def untrained_checkpoint(reference: Path, dest: Path, weight_std: float = 0.02) 
     return dest
 
 
-def grade_lab(release: Path, work: Path, lab: str, checkpoint: str, planted: dict, weight_std: float = 0.02,
-              checkpoint_variants: dict | None = None) -> dict:
-    """Grade a lab's standard set of submissions through its autograder zip.
+def grade_lab(release: Path, work: Path, lab) -> dict:
+    """Grade a lab's standard set of submissions through its autograder zip (lab: a kit.labs.Lab).
 
-    "solution": the solution with its checkpoint; "untouched_student": the student notebook as released;
-    "untrained": the solution with an untrained checkpoint; one per planted bug: the solution with the
-    bug's source replacements and the trained checkpoint; one per ``checkpoint_variants`` entry
-    (name -> function(trained checkpoint, dest) that writes a changed checkpoint, e.g. an unconditional one):
-    the solution with that checkpoint.
+    "solution": the solution with its checkpoints; "untouched_student": the student notebook as released; one
+    per entry of the lab's submissions.VARIANTS (the solution with some checkpoints replaced: untrained, or
+    changed by a function), one per planted bug of submissions.PLANTED and one per honest variant of
+    submissions.HONEST (the solution with those source replacements and the trained checkpoints).
     """
-    solution = release / "solutions" / lab / f"{lab}.ipynb"
-    ckpt = release / "solutions" / lab / checkpoint
-    subs = {"solution": make_zip(work / "solution.zip", [solution, ckpt]),
-            "untouched_student": release / "student_release" / lab / f"{lab}.ipynb",
-            "untrained": make_zip(work / "untrained.zip",
-                                  [solution, untrained_checkpoint(ckpt, work / checkpoint, weight_std)])}
-    for name, (replacements, _) in planted.items():
-        nb = mutate(solution, work / name / f"{lab}.ipynb", replacements)
-        subs[name] = make_zip(work / f"{name}.zip", [nb, ckpt])
-    for name, make in (checkpoint_variants or {}).items():
-        (work / name).mkdir()
-        subs[name] = make_zip(work / f"{name}.zip", [solution, make(ckpt, work / name / checkpoint)])
-    return grade_all(subs, release / "autograder" / f"{lab}-autograder.zip", work / "results")
+    spec = lab.module("submissions")
+    sol_dir = release / "solutions" / lab.name
+    solution = sol_dir / lab.notebook.name
+    trained = {name: sol_dir / name for name in lab.student_files}
+    subs = {"solution": make_zip(work / "solution.zip", [solution, *trained.values()]),
+            "untouched_student": release / "student_release" / lab.name / lab.notebook.name}
+    for name, (replaced, _) in spec.VARIANTS.items():
+        folder = work / name
+        folder.mkdir(parents=True)
+        files = dict(trained)
+        for ckpt, how in replaced.items():
+            if callable(how):
+                how(sol_dir, folder / ckpt)
+                files[ckpt] = folder / ckpt
+            else:
+                files[ckpt] = untrained_checkpoint(trained[ckpt], folder / ckpt, weight_std=how)
+        subs[name] = make_zip(work / f"{name}.zip", [solution, *files.values()])
+    planted = {**{name: r for name, (r, _) in spec.PLANTED.items()}, **getattr(spec, "HONEST", {})}
+    for name, replacements in planted.items():
+        nb = mutate(solution, work / name / lab.notebook.name, replacements)
+        subs[name] = make_zip(work / f"{name}.zip", [nb, *trained.values()])
+    return grade_all(subs, release / "autograder" / f"{lab.name}-autograder.zip", work / "results")

@@ -11,15 +11,20 @@ import zipfile
 import nbformat
 import pytest
 
-from conftest import ROOT, make_zip
-from kit import LABS
+from conftest import ROOT, TESTED_LABS, make_zip
+from kit import TO_STUDENTS
+from kit.labs import get
 
-# What may never reach a student: otter's solution and hidden-test markers, grading-only files.
+LABS = [lab.name for lab in TESTED_LABS]
+
+# What may never reach a student: otter's solution and hidden-test markers, grading-only names.
 FORBIDDEN_TEXT = re.compile(r"BEGIN SOLUTION|END SOLUTION|# SOLUTION|# HIDDEN|hidden: *true|hidden=True|"
                             r"judge_\w+_hidden|import grading|Answer key")
-# Every weight file except the public judges (trained checkpoints, hidden judges, copy banks) and every
-# autograder-only module.
-FORBIDDEN_FILES = re.compile(r"grading\w*\.py|gradeguard\.py|.*reference.*|(?!judge_\w+_public\.pt$).*\.pt")
+
+
+def allowed_files(lab: str) -> set[str]:
+    """A student release holds its notebook and files of assignment/common/student, nothing else."""
+    return {f"{lab}.ipynb"} | {p.name for p in TO_STUDENTS.iterdir() if p.is_file()}
 
 
 def solution_lines(lab: str) -> set[str]:
@@ -27,7 +32,7 @@ def solution_lines(lab: str) -> set[str]:
 
     Lines that also occur outside them (in given code, or in the support modules) are not secrets.
     """
-    nb = nbformat.read(ROOT / "assignment" / lab / f"{lab}.ipynb", as_version=4)
+    nb = nbformat.read(get(lab).notebook, as_version=4)
     secret, public, inside = set(), set(), False
     for cell in nb.cells:
         if cell.cell_type == "raw":  # otter's own markers and config
@@ -39,7 +44,7 @@ def solution_lines(lab: str) -> set[str]:
                 inside = False
             elif len(line.strip()) > 12:
                 (secret if inside and cell.cell_type == "code" else public).add(line.strip())
-    shipped = [f.read_text() for f in (ROOT / "assignment" / "common").glob("*.py")]
+    shipped = [f.read_text() for f in [*(ROOT / "assignment" / "common").rglob("*.py"), *get(lab).folder.glob("grading_*.py")]]
     return {line for line in secret - public if not any(line in text for text in shipped)}
 
 
@@ -64,7 +69,7 @@ def test_student_release_holds_no_solution_hidden_test_or_hidden_judge(release, 
     for path in folder.rglob("*"):
         if path.is_dir():
             continue
-        assert not FORBIDDEN_FILES.fullmatch(path.name), f"{path} must not be given to students"
+        assert path.name in allowed_files(lab), f"{path} must not be given to students"
         if path.suffix in (".ipynb", ".py", ".txt", ".md", ".otter", ".json"):
             text = path.read_text()
             assert not FORBIDDEN_TEXT.search(text), f"{path} holds {FORBIDDEN_TEXT.search(text).group()!r}"
@@ -73,7 +78,9 @@ def test_student_release_holds_no_solution_hidden_test_or_hidden_judge(release, 
 
 
 def test_the_leak_scan_can_fail(release, tmp_path):
-    """Planting a solution line in a copy of the student notebook is caught by the same scan."""
+    """Planting a solution line in a copy of the student notebook is caught by the same scan; so is a grading
+    file beside it."""
+    assert "grading.py" not in allowed_files(LABS[0]) and "judge_mnist_hidden.pt" not in allowed_files(LABS[0])
     lab = LABS[0]
     nb = nbformat.read(release / "student_release" / lab / f"{lab}.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(sorted(solution_lines(lab))[0]))

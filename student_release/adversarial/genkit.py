@@ -250,3 +250,16 @@ def judge_report(images, labels=None, dataset: str = "mnist", judge=None, confid
     if labels is not None:
         report["label_accuracy"] = float((pred == torch.as_tensor(labels)).float().mean())
     return report
+
+
+def label_accuracy_report(generate, per_class: int = 100, dataset: str = "mnist", judge=None):
+    """Label accuracy of a conditional ``generate(n, c)`` under a judge (by default the public one).
+
+    Draws ``per_class`` samples of each class c = 0..9 and returns (overall accuracy, per-class accuracies (10,)):
+    the share the judge reads as the class that was asked for.
+    """
+    judge = judge or public_judge(dataset)
+    x = np.concatenate([generate(per_class, c) for c in range(10)])
+    pred = predict(judge, x).argmax(1).numpy().reshape(10, per_class)
+    per = (pred == np.arange(10)[:, None]).mean(1)
+    return float(per.mean()), per

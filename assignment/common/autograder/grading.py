@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +17,17 @@ from torch import nn
 import genkit
 
 HERE = Path(__file__).resolve().parent
+# Where data_file looks: beside this module (the autograder zip puts every file there); the kit's tools add the
+# repository's folders (kit/labs.py adds each lab's reference/ folder).
+DATA_DIRS: list[Path] = [HERE]
 
-# Bars on sample quality, each set from measurement (see the lab's tests and `make bench`):
-# the solution clears it with margin, an untrained generator does not.
-QUALITY_BARS = {
-    # Inception Score of 1000 DCGAN samples computed with the hidden MNIST judge (1 = one digit only, 10 = ideal)
-    "gan_inception_score": 3.0,
-}
+
+def data_file(name: str) -> Path:
+    """The path of a data file the autograder ships (a judge, a copy bank, a lab's reference files)."""
+    for folder in DATA_DIRS:
+        if (Path(folder) / name).exists():
+            return Path(folder) / name
+    return HERE / name  # missing: the caller's error names the file where the autograder expects it
 
 # Variety: the pixel spread of a set of samples (the standard deviation of each pixel across the samples,
 # averaged over the pixels).  A generator that returns the same image on every call (perhaps with a little
@@ -54,11 +59,25 @@ class HiddenJudgeNet(nn.Module):
         return self.head(self.features((x.reshape(-1, 1, 28, 28) - 0.5) / 0.5))
 
 
+_judges: dict = {}
+
+
+def _load_judge(dataset: str):
+    if dataset not in _judges:
+        judge = HiddenJudgeNet()
+        extra = genkit.load_checkpoint(data_file(f"judge_{dataset}_hidden.pt"), judge)
+        _judges[dataset] = (judge, extra)
+    return _judges[dataset]
+
+
 def hidden_judge(dataset: str = "mnist") -> nn.Module:
-    """The hidden judge for ``dataset``, loaded from judge_<dataset>_hidden.pt."""
-    judge = HiddenJudgeNet()
-    genkit.load_checkpoint(HERE / f"judge_{dataset}_hidden.pt", judge)
-    return judge
+    """The hidden judge for ``dataset``, loaded (once) from judge_<dataset>_hidden.pt."""
+    return _load_judge(dataset)[0]
+
+
+def judge_real_accuracy(dataset: str = "mnist") -> float:
+    """The hidden judge's accuracy on the real test set, as stored in its checkpoint by ``python -m kit.judges``."""
+    return float(_load_judge(dataset)[1]["test_accuracy"])
 
 
 # --------------------------------------------------------------------------
@@ -82,8 +101,14 @@ def check_images(x, n: int, name: str = "generate") -> np.ndarray:
     if not isinstance(x, np.ndarray):
         raise SubmissionError(f"{name} returned a {type(x).__name__}; return a numpy array of shape ({n}, 28, 28).")
     if x.shape != (n, 28, 28):
-        raise SubmissionError(f"{name}({n}) returned shape {x.shape}; expected ({n}, 28, 28) "
-                              "(squeeze the channel dimension).")
+        if x.shape[:1] == (n,) and x.size == n * 784:
+            fix = "reshape it, e.g. x.reshape(n, 28, 28) (no channel dimension)"
+        elif x.shape[1:] in ((28, 28), (1, 28, 28)):
+            fix = f"return exactly n = {n} images, one per noise vector"
+        else:
+            fix = "return n images of 28 x 28 pixels"
+        raise SubmissionError(f"{name} asked for {n} images returned shape {x.shape}; expected ({n}, 28, 28): "
+                              f"{fix}.")
     if x.dtype not in (np.float32, np.float64):
         raise SubmissionError(f"{name} returned dtype {x.dtype}; return float32 values in [0, 1].")
     if not np.isfinite(x).all():
@@ -94,20 +119,14 @@ def check_images(x, n: int, name: str = "generate") -> np.ndarray:
     return x
 
 
-def sample(generate, n: int, *args, seed: int = 0) -> np.ndarray:
-    """Call ``generate(n, *args)`` with torch and numpy seeded, and check what it returns."""
+def sample(generate, n: int, *args, seed: int = 0, name: str = "generate") -> np.ndarray:
+    """Call ``generate(n, *args)`` with torch and numpy seeded, and check what it returns (``name`` is the
+    student's function, as the messages call it)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     with torch.no_grad():
         x = generate(n, *args)
-    return check_images(x, n)
-
-
-def confident_share(images, judge, confidence: float = 0.9) -> tuple[float, np.ndarray]:
-    """Share of images that ``judge`` classifies with probability >= confidence, and the predicted classes."""
-    probs = genkit.predict(judge, images)
-    conf, pred = probs.max(1)
-    return float((conf >= confidence).float().mean()), pred.numpy()
+    return check_images(x, n, name)
 
 
 def spread(images) -> float:
@@ -140,7 +159,7 @@ _banks: dict = {}
 def copy_bank(dataset: str):
     """(projection (784, k), projected bank (m, k)) for ``dataset``, or None where the autograder has none."""
     if dataset not in _banks:
-        path = HERE / f"copybank_{dataset}.pt"
+        path = data_file(f"copybank_{dataset}.pt")
         blob = torch.load(path, weights_only=True) if path.exists() else None
         _banks[dataset] = None if blob is None else (blob["projection"].float(), blob["bank"].float())
     return _banks[dataset]
@@ -227,3 +246,121 @@ def explain_label_accuracy(per_class, confusion, dataset: str = "mnist") -> str:
         text += (f"\nworst class: {names[worst]} ({per_class[worst]:.0%}); the judge reads {row[other]} of its "
                  f"{confusion[worst].sum()} samples as {names[other]}.")
     return text
+
+
+# --------------------------------------------------------------------------
+# The hidden tests every generative lab shares: each notebook calls them in one line.
+# --------------------------------------------------------------------------
+
+
+def clear_caches() -> None:
+    """Forget judged samples (the benchmark judges the same generate function after each round of training)."""
+    _label_cache.clear()
+    _score_cache.clear()
+
+
+def check_submitted(checkpoint: str) -> None:
+    """SubmissionError when the checkpoint the quality questions need is not beside the notebook."""
+    if not os.path.exists(checkpoint):
+        raise SubmissionError(f"{checkpoint} is not in your submission: export with the notebook's last cell, "
+                              "which zips it with the notebook.")
+
+
+def check_generate_contract(generate, conditional: bool = False, sizes=(1, 64), fresh: int = 16,
+                            name: str = "generate") -> None:
+    """``generate(n)`` / ``generate(n, c)`` for several n (c also as a numpy integer): checked outputs
+    (check_images), fresh noise on every call and, for a conditional generator, an empty array for n = 0."""
+    if conditional:
+        calls = [(n, (c,)) for n, c in zip(sizes, (0, 9))] + [(7, (np.int64(4),))]
+    else:
+        calls = [(n, ()) for n in sizes]
+    for n, args in calls:
+        sample(generate, n, *args, seed=n, name=name)
+    args = (5,) if conditional else ()
+    a = sample(generate, fresh, *args, seed=1, name=name)
+    with torch.no_grad():
+        b = generate(fresh, *args)
+    if np.allclose(a, np.asarray(b, dtype=np.float64)):
+        raise SubmissionError(f"two calls of {name} returned the same images: draw fresh noise on every call.")
+    if conditional:
+        x = generate(0, 3)
+        if not (isinstance(x, np.ndarray) and x.shape == (0, 28, 28) and x.dtype == np.float32):
+            got = (f"a {x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray)
+                   else f"a {type(x).__name__}")
+            raise SubmissionError(f"{name}(0, 3) returned {got}; it should return an empty float32 numpy array "
+                                  "of shape (0, 28, 28).")
+
+
+def check_rejects_non_classes(generate, n: int = 4, name: str = "generate") -> None:
+    """``generate(n, c)`` must raise ValueError for every c that is not an integer class 0..9."""
+    for bad in (10, -1, 2.5, "3", None):
+        try:
+            generate(n, bad)
+        except ValueError:
+            continue
+        except Exception as exc:
+            raise SubmissionError(f"{name}({n}, {bad!r}) raised {type(exc).__name__}; raise a ValueError that says "
+                                  "c must be an integer from 0 to 9.") from None
+        raise SubmissionError(f"{name}({n}, {bad!r}) returned images; it should raise a ValueError "
+                              "(c must be an integer from 0 to 9).")
+
+
+_score_cache: dict = {}
+
+
+def sample_scores(generate, n: int, dataset: str = "mnist", seed: int = 0, name: str = "generate") -> dict:
+    """judge_scores of ``generate(n)`` under the hidden judge, computed once per generator (the tests of one
+    question share it)."""
+    key = (id(generate), n, dataset, seed)
+    if key not in _score_cache:
+        images = sample(generate, n, seed=seed, name=name)
+        _score_cache[key] = (judge_scores(images, hidden_judge(dataset), dataset), generate)  # keeps the id alive
+    return _score_cache[key][0]
+
+
+def check_judge_score(generate, n: int, bar: float, hint: str, dataset: str = "mnist",
+                      name: str = "generate") -> None:
+    """The Inception Score of ``n`` samples under the hidden judge must reach ``bar``."""
+    scores = sample_scores(generate, n, dataset, name=name)
+    if scores["inception_score"] < bar:
+        raise SubmissionError(
+            f"judge score (Inception Score with the hidden judge) of {n} samples from {name}: "
+            f"{scores['inception_score']:.2f}, below the bar {bar}; {scores['confident_share']:.0%} are clear "
+            f"images, samples per class: {scores['class_counts']}. {hint}")
+
+
+def check_every_class_drawn(generate, n: int, dataset: str = "mnist", name: str = "generate") -> None:
+    """Among ``n`` samples the hidden judge must find every class (no collapse onto some classes)."""
+    counts = sample_scores(generate, n, dataset, name=name)["class_counts"]
+    missing = [genkit.CLASS_NAMES[dataset][d] for d in range(10) if counts[d] == 0]
+    if missing:
+        raise SubmissionError(f"among {n} samples from {name} the hidden judge finds no {', '.join(missing)} "
+                              f"(samples per class: {counts}): the generator has collapsed onto some classes.")
+
+
+def check_label_accuracy(generate, dataset: str, per_class: int, bar: float, hint: str,
+                         of_real: bool = False) -> None:
+    """The hidden judge must read a share >= ``bar`` of ``per_class`` samples of each class as the class asked for
+    (with ``of_real``: that share divided by the judge's accuracy on real test images)."""
+    overall, per, confusion = label_accuracy(generate, dataset, per_class)
+    table = f"Per class ({per_class} samples each):\n{explain_label_accuracy(per, confusion, dataset)}"
+    if of_real:
+        real = judge_real_accuracy(dataset)
+        if overall / real < bar:
+            raise SubmissionError(
+                f"the hidden judge reads {overall:.1%} of your samples as the class you asked for, "
+                f"{overall / real:.0%} of its accuracy on real test images ({real:.1%}); the bar is {bar:.0%}. "
+                f"{table}\n{hint}")
+    elif overall < bar:
+        raise SubmissionError(f"the hidden judge reads {overall:.1%} of your samples as the class you asked for; "
+                              f"the bar is {bar:.0%}. {table}\n{hint}")
+
+
+def check_every_class_accuracy(generate, dataset: str, per_class: int, bar: float) -> None:
+    """Every class's label accuracy under the hidden judge must reach ``bar``."""
+    overall, per, confusion = label_accuracy(generate, dataset, per_class)
+    weak = [genkit.CLASS_NAMES[dataset][d] for d in range(10) if per[d] < bar]
+    if weak:
+        raise SubmissionError(
+            f"the hidden judge reads fewer than {bar:.0%} of the samples of {', '.join(weak)} as the class asked "
+            f"for. Per class ({per_class} samples each):\n{explain_label_accuracy(per, confusion, dataset)}")

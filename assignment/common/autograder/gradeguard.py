@@ -4,7 +4,7 @@ The build (kit/build.py) puts this file at the root of every lab's autograder zi
 otter_config.json with the lab's configuration::
 
     "plugins": [{"gradeguard.GradeGuard": {"lab": "gan", "ignored": [{"source": ..., "first_line": ...}, ...],
-                                           "cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1536}}]
+                                           "cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1024}}]
 
 On Gradescope ``run_otter.py`` runs from the zip's folder, so ``gradeguard`` imports from there;
 ``python -m kit.grade`` puts the file on PYTHONPATH for ``otter run``.

@@ -1,0 +1,61 @@
+"""The submissions the kit's tests grade for this lab (tests/test_labs.py), each through the real autograder.
+
+* PLANTED: name -> (source replacements in the solution notebook, the questions that submission must lose);
+  each old text must occur in the solution, so a stale bug fails loudly;
+* VARIANTS: name -> ({checkpoint file: replacement}, the questions lost), where a replacement is a float (the
+  weight std of an untrained checkpoint of that architecture) or a function make(solution_dir, dest) that
+  writes a changed checkpoint to dest;
+* HONEST: name -> source replacements that write the solution another correct way: full marks;
+* FEEDBACK: submission name -> texts that the outputs of its failing tests must contain;
+* MIN_POINTS: the least number of autograded points the lab has.
+Every other question keeps full marks.
+"""
+
+# The solution lines the planted bugs replace (each must occur in the solution notebook).
+ATTACK_LOSS = "loss = F.cross_entropy(model(x), labels)"
+ATTACK_STEP = "x = x.detach() - step_size * grad.sign()"
+ATTACK_PROJECT = "        x = torch.min(torch.max(x, x0 - eps), x0 + eps)\n"
+ATTACK_CLIP = "        x = x.clamp(0, 1)\n"
+ATTACK_EVAL = "model.eval()  # differentiate the deployed network"
+FOOL_STEP = "x = (x.detach() + step_size * active * grad.sign()).clamp(0.0, 1.0)"
+FOOL_LOG_P = "log_p = F.log_softmax(model(x), dim=1)[:, target]"
+
+# name -> (replacements, questions that must lose points); every other question keeps full marks.
+PLANTED = {
+    "untargeted_ascent_on_true_class": (
+        [(ATTACK_LOSS, "loss = -F.cross_entropy(model(x), model(x0).argmax(1))")], {"q3_attack"}),
+    "step_sign_flipped": (
+        [(ATTACK_STEP, "x = x.detach() + step_size * grad.sign()")], {"q3_attack"}),
+    "no_projection_to_eps_ball": (
+        [(ATTACK_PROJECT, "")], {"q3_attack"}),
+    "no_clipping_to_pixel_range": (
+        [(ATTACK_CLIP, "")], {"q3_attack"}),
+    "gradients_in_training_mode": (
+        [(ATTACK_EVAL, "model.train()  # differentiate the deployed network")], {"q3_attack"}),
+    "fool_without_clipping": (
+        [(FOOL_STEP, "x = x.detach() + step_size * active * grad.sign()")], {"q4_fool"}),
+    "fool_always_aims_at_nine": (
+        [(FOOL_LOG_P, "log_p = F.log_softmax(model(x), dim=1)[:, 9]")], {"q4_fool"}),
+}
+
+
+# Honest solutions written another correct way: name -> replacements; each keeps full marks.
+HONEST = {
+    "clamp_to_the_eps_ball": [
+        ("x = torch.min(torch.max(x, x0 - eps), x0 + eps)", "x = torch.clamp(x, x0 - eps, x0 + eps)")],
+    "nll_of_log_softmax": [
+        (ATTACK_LOSS, "loss = F.nll_loss(F.log_softmax(model(x), dim=1), labels)")],
+}
+
+VARIANTS = {
+    "untrained": ({"adversarial_cnn.pt": 0.05}, {"q2_accuracy"}),
+}
+
+FEEDBACK = {
+    "no_projection_to_eps_ball": ["project"],
+    "no_clipping_to_pixel_range": ["[0, 1]"],
+    "gradients_in_training_mode": ["model.eval()"],
+    "untrained": ["held-out test images"],
+}
+
+MIN_POINTS = 11

@@ -1,0 +1,24 @@
+"""grading_cgan_vae: the conditional GAN / VAE lab's quality bars, for its autograder only (never shipped to
+students).  The samples are judged by the shared checks of grading.py (hidden MNIST judge).
+"""
+DATASET = "mnist"
+
+# Bars on sample quality, set from measurement (python -m kit.bench --labs cgan_vae --seeds 0 1 2 --threads 1,
+# hidden MNIST judge; the notebook's CPU budgets are 6000 CGAN steps and 2500 VAE steps):
+# * CGAN label accuracy at 6000 steps, seeds 0/1/2: 99.2 / 99.0 / 98.9 % overall, worst digit 98 / 96 / 97 %;
+#   both bars below are first cleared at 2500 steps on every seed; an untrained generator scores 10 %, the
+#   unconditional GAN of Part 3 (every label mapped to the same embedding) about 10 %;
+# * VAE judge score at 2500 steps, seeds 0/1/2: 5.99 / 5.77 / 5.95 (1000 samples), all ten digits present;
+#   the bar is first cleared at 1000 / 1250 / 1000 steps; an untrained decoder scores 1.00 (grey blobs that
+#   the judge reads as one digit, with high confidence).
+BARS = {
+    # share of CGAN samples (SAMPLES_PER_CLASS per digit) that the hidden judge reads as the digit asked for
+    "cgan_label_accuracy": 0.95,
+    # the same share for the worst digit
+    "cgan_min_class_accuracy": 0.85,
+    # Inception Score under the hidden judge (1 to 10) of VAE_SAMPLES prior samples; a score rather than a
+    # confident share, because an untrained decoder's grey blobs are read as one digit with high confidence
+    "vae_inception_score": 5.0,
+}
+SAMPLES_PER_CLASS = 200
+VAE_SAMPLES = 1000
