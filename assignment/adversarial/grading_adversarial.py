@@ -11,7 +11,7 @@
 * ``attack_report``: runs a student's attack once per model and checks what it returns; every failure is one
   plain sentence.
 
-Both .pt files are written by ``assignment/adversarial/make_reference.py`` from fixed seeds.
+Both .pt files are written by make_reference.py (beside this module in the repository) from fixed seeds.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ SOURCE, TARGET = 4, 9
 ATTACK = {"eps": 0.2, "step_size": 0.025, "steps": 16}
 TOLERANCE = 1e-6  # on the L-inf budget and on the pixel range [0, 1]
 
-# Bars, each measured (see make_reference.py --bench and tests/test_adversarial_lab.py):
+# Bars, each measured (see `python -m kit.bench --labs adversarial` and the lab's checks.py):
 BARS = {
     # accuracy of the submitted CNN on the 1000 held-out test images. The notebook asks for 98.5 % on the
     # whole test set; a 1000-image subset has a standard error of about 0.4 %, so the bar is 98 %.

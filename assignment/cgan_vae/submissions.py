@@ -1,15 +1,6 @@
-"""The submissions the kit's tests grade for this lab (tests/test_labs.py), each through the real autograder.
-
-* PLANTED: name -> (source replacements in the solution notebook, the questions that submission must lose);
-  each old text must occur in the solution, so a stale bug fails loudly;
-* VARIANTS: name -> ({checkpoint file: replacement}, the questions lost), where a replacement is a float (the
-  weight std of an untrained checkpoint of that architecture) or a function make(solution_dir, dest) that
-  writes a changed checkpoint to dest;
-* HONEST: name -> source replacements that write the solution another correct way: full marks;
-* FEEDBACK: submission name -> texts that the outputs of its failing tests must contain;
-* MIN_POINTS: the least number of autograded points the lab has.
-Every other question keeps full marks.
-"""
+"""The submissions tests/test_labs.py grades for the cgan_vae lab through its real autograder: PLANTED bugs
+and checkpoint VARIANTS with the questions each must lose, HONEST variants that keep full marks, the
+FEEDBACK their failing tests must give, MIN_POINTS (the format: docs/adding-a-lab.md)."""
 
 import torch
 
