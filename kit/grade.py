@@ -3,17 +3,23 @@
     python -m kit.grade SUBMISSION                 # one notebook, or a zip of notebook + checkpoints
     python -m kit.grade SUBMISSION --lab gan       # name the lab when it cannot be read from the notebook
     python -m kit.grade FOLDER --csv grades.csv    # every *.zip / *.ipynb in FOLDER, one CSV row each
+    python -m kit.grade FOLDER --jobs 8 --csv grades.csv --summary summary/   # 8 gradings at a time
+    python -m kit.grade FOLDER --shard 3/10 --csv grades-3.csv                # the 3rd of 10 slices
+    python -m kit.grade merge grades-*.csv --csv grades.csv                   # join the shards' CSVs
 
 The lab is read from the notebook's otter metadata (or its file name) and its autograder is taken from
 autograder/<lab>-autograder.zip (``--autograder`` overrides).  The grading environment is this Python:
-it must hold torch and otter-grader[grading] (``make venv``).
+it must hold torch and otter-grader[grading] (``make venv``).  Each grading runs on ``--threads`` torch
+threads (default 1, as on Gradescope's half a CPU) and keeps its results in its own folder under ``--out``
+(default FOLDER-results/ beside FOLDER); a later run keeps them (``--force`` grades again).  Grading a
+whole class (pool, shards, merge, summary) is in kit/classgrade.py.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,24 +28,59 @@ import time
 import zipfile
 from pathlib import Path
 
-from kit import ROOT
 from kit.labs import LABS
 
 
-def otter_env(autograder_zip: Path, plugin_dir: Path) -> dict:
+LOG = "otter-run.log"
+
+
+def otter_env(autograder_zip: Path, plugin_dir: Path, threads: int | None = None) -> dict:
     """The environment for ``otter run`` with this zip: its otter plugin (gradeguard.py at the zip's root) is
-    imported by otter; on Gradescope the zip's folder is on sys.path, here PYTHONPATH points at a copy."""
+    imported by otter; on Gradescope the zip's folder is on sys.path, here PYTHONPATH points at a copy.
+    ``threads``: the number of torch (OpenMP, MKL) threads of the grading kernel (None: torch's choice)."""
     with zipfile.ZipFile(autograder_zip) as z:
         if "gradeguard.py" in z.namelist():
             z.extract("gradeguard.py", plugin_dir)
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(plugin_dir), os.environ.get("PYTHONPATH")])))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(plugin_dir), os.environ.get("PYTHONPATH")])))
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    return env
 
 
-def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, timeout: int = 1800) -> dict:
+def kill_tree(proc: subprocess.Popen) -> None:
+    """Kill a process and everything it started (otter's kernel runs in a session of its own)."""
+    import psutil
+
+    try:
+        tree = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        tree = []
+    for p in [*tree, proc]:
+        try:
+            p.kill()
+        except (psutil.Error, ProcessLookupError):
+            pass
+
+
+def read_results(results_path: Path) -> dict:
+    """otter's results.json as a dict, with its total "score" and "possible" points."""
+    results = json.loads(results_path.read_text())
+    tests = results.get("tests", [])
+    results["score"] = float(results.get("score", sum(t.get("score", 0) for t in tests)))
+    results["possible"] = float(sum(t.get("max_score", 0) for t in tests))
+    return results
+
+
+def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, timeout: int = 1800,
+          threads: int | None = None) -> dict:
     """Run ``otter run`` on one submission; return results.json as a dict, plus score, possible, seconds.
 
-    A grading run that dies before writing results.json (a killed kernel, a time-out) is reported
-    with score 0 and the reason in "error", never as an exception.
+        grade(Path("alice.zip"), Path("autograder/gan-autograder.zip"), Path("results/alice"), threads=1)
+
+    A grading run that dies before writing results.json (a killed kernel, a time-out: the whole process tree
+    is killed) is reported with score 0 and the reason in "error" (one line), never as an exception; otter's
+    output is kept in ``outdir/otter-run.log``.  ``threads``: torch threads of the grading kernel (None: torch's
+    choice).
     """
     outdir = Path(outdir or tempfile.mkdtemp(prefix="kit-grade-"))
     outdir.mkdir(parents=True, exist_ok=True)
@@ -48,23 +89,28 @@ def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, ti
     cmd = [sys.executable, "-m", "otter", "run", "-a", str(autograder_zip), "-o", str(outdir), "--no-logo",
            str(submission)]
     plugin_dir = Path(tempfile.mkdtemp(prefix="kit-plugin-"))
-    env = otter_env(autograder_zip, plugin_dir)
+    env = otter_env(autograder_zip, plugin_dir, threads)
     start = time.time()
+    stopped = None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-        log = proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        log = f"grading timed out after {timeout} s\n{exc.stdout or ''}"
+        log, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_tree(proc)
+        log, _ = proc.communicate()
+        stopped = f"grading timed out after {timeout} s and was stopped"
     seconds = time.time() - start
     shutil.rmtree(plugin_dir, ignore_errors=True)
+    (outdir / LOG).write_text(log or "")
     if not results_path.exists():
-        tail = "\n".join(log.strip().splitlines()[-5:])
+        # one line, and the same wherever it ran: the folders of this run are named in words
+        log = (log or "").replace(str(outdir), "<results folder>").replace(str(plugin_dir), "<plugin folder>")
+        last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "otter printed nothing")
+        reason = f"{stopped}: the autograder wrote no results" if stopped else \
+            f"the autograder wrote no results: {last}"
         return {"tests": [], "score": 0.0, "possible": 0.0, "seconds": seconds,
-                "error": f"the autograder wrote no results: {tail}"}
-    results = json.loads(results_path.read_text())
-    tests = results.get("tests", [])
-    results["score"] = float(results.get("score", sum(t.get("score", 0) for t in tests)))
-    results["possible"] = float(sum(t.get("max_score", 0) for t in tests))
+                "error": f"{reason} (otter's output is in {LOG} in the results folder)"}
+    results = read_results(results_path)
     results["seconds"] = seconds
     return results
 
@@ -100,58 +146,90 @@ def per_question(results: dict) -> dict:
     return scores
 
 
-def print_table(name: str, results: dict) -> None:
-    print(f"\n{name}: {results['score']:g} / {results['possible']:g} autograded points "
-          f"({results['seconds']:.0f} s)")
+CASE_HEADER = re.compile(r"^\S+ - \d+ (message|result):\s*(.*)$")
+
+
+def failure_message(output: str) -> str:
+    """A failing test's reason in one line (at most 200 characters): otter's output of a question lists its
+    cases ("q1 - 2 message: ...", "q1 - 2 result:", "Test case failed", the error); this is the first failed
+    case's message, else the last line of its error, else the first non-empty line of the output."""
+    lines = [line.strip() for line in (output or "").splitlines() if line.strip()]
+    pending = message = None
+    for i, line in enumerate(lines):
+        header = CASE_HEADER.match(line)
+        if header and header.group(1) == "message":
+            pending = header.group(2)
+        elif header:
+            message, pending = pending, None
+        elif "Test case failed" in line:
+            if message:
+                return message[:200]
+            block = lines[i + 1:]
+            end = next((j for j, x in enumerate(block) if CASE_HEADER.match(x)), len(block))
+            if end:
+                return block[end - 1][:200]
+    return (lines[0] if lines else "")[:200]
+
+
+def table_text(name: str, results: dict) -> str:
+    """The score table of one grading: points per question, then one line per failing test."""
+    lines = [f"\n{name}: {results['score']:g} / {results['possible']:g} autograded points "
+             f"({results.get('seconds', 0):.0f} s)"]
     if results.get("error"):
-        print("  ERROR:", results["error"])
+        lines.append(f"  ERROR: {results['error']}")
+    if results.get("output"):  # what the autograder's guard skipped, stopped or refused
+        lines.append("  NOTE: " + results["output"].strip().replace("\n", "\n        "))
     for q, (s, m) in per_question(results).items():
-        print(f"  {q:<32} {s:>5g} / {m:g}")
+        lines.append(f"  {q:<32} {s:>5g} / {m:g}")
     for t in results.get("tests", []):
         if t.get("score", 0) < t.get("max_score", 0) and t.get("output"):
-            first = next((line for line in t["output"].splitlines() if line.strip()), "")
-            print(f"  - {t['name']}: {first[:200]}")
+            lines.append(f"  - {t['name']}: {failure_message(t['output'])}")
+    return "\n".join(lines)
 
 
-def autograder_for(lab: str, override: Path | None) -> Path:
-    zip_path = override or ROOT / "autograder" / f"{lab}-autograder.zip"
-    if not zip_path.exists():
-        raise SystemExit(f"no autograder at {zip_path}: run `make release` first")
-    return zip_path
+def print_table(name: str, results: dict) -> None:
+    print(table_text(name, results))
+
+
+def positive(what: str):
+    """An argparse type: an integer of at least 1, else a sentence saying what was expected."""
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of {what}, at least 1")
+        return int(text)
+    return parse
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("path", type=Path, help="a submission (.ipynb or .zip) or a folder of them")
-    ap.add_argument("--lab", choices=LABS)
-    ap.add_argument("--autograder", type=Path, help="autograder zip (default autograder/<lab>-autograder.zip)")
-    ap.add_argument("--csv", type=Path, help="with a folder: where to write the grades")
-    args = ap.parse_args(argv)
+    from kit import classgrade
 
-    paths = sorted(p for p in args.path.iterdir() if p.suffix in (".zip", ".ipynb")) if args.path.is_dir() \
-        else [args.path]
-    rows = []
-    for p in paths:
-        lab = args.lab or lab_of(p)
-        if lab is None:
-            rows.append({"name": p.stem, "lab": "", "total": 0, "possible": 0,
-                         "errors": "cannot tell which lab this is: pass --lab"})
-            print(f"\n{p.name}: cannot tell which lab this is; pass --lab")
-            continue
-        res = grade(p, autograder_for(lab, args.autograder))
-        print_table(p.name, res)
-        row = {"name": p.stem, "lab": lab, "total": res["score"], "possible": res["possible"],
-               "errors": res.get("error", "")}
-        row.update({q: s for q, (s, _) in per_question(res).items()})
-        rows.append(row)
-    if args.csv:
-        fields = ["name", "lab"] + sorted({k for r in rows for k in r} - {"name", "lab", "total", "possible", "errors"}) \
-            + ["total", "possible", "errors"]
-        with open(args.csv, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=fields, restval="")
-            w.writeheader()
-            w.writerows(rows)
-        print(f"\nwrote {len(rows)} rows to {args.csv}")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["merge"]:
+        return classgrade.merge_main(argv[1:])
+    ap = argparse.ArgumentParser(prog="python -m kit.grade", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("path", type=Path, help="a submission (.ipynb or .zip) or a folder of them")
+    ap.add_argument("--lab", choices=LABS, help="grade every submission as this lab")
+    ap.add_argument("--autograder", type=Path, help="autograder zip (default autograder/<lab>-autograder.zip)")
+    ap.add_argument("--csv", type=Path, help="where to write the grades, one row per submission")
+    ap.add_argument("--out", type=Path, help="the results folders, one per submission (default: FOLDER-results "
+                                             "beside FOLDER; a temporary folder for one submission)")
+    ap.add_argument("--jobs", type=positive("gradings at a time"), default=1, help="gradings at a time (default 1)")
+    ap.add_argument("--threads", type=positive("torch threads"), default=1,
+                    help="torch threads per grading (default 1)")
+    ap.add_argument("--timeout", type=positive("seconds"), default=1800,
+                    help="seconds one grading may take before it is stopped (default 1800)")
+    ap.add_argument("--force", action="store_true", help="grade again submissions whose results are kept")
+    ap.add_argument("--shard", type=classgrade.parse_shard, metavar="i/N",
+                    help="grade only the i-th of N slices of the submissions sorted by name (i counts from 1)")
+    ap.add_argument("--summary", type=Path, metavar="DIR",
+                    help="write summary.md (a table per lab) and <lab>.png (its plots) to DIR")
+    args = ap.parse_args(argv)
+    if not args.path.exists():
+        ap.error(f"{args.path}: no such file or folder")
+    if args.autograder and not args.autograder.is_file():
+        ap.error(f"--autograder {args.autograder}: no such file")
+    classgrade.run(args)
 
 
 if __name__ == "__main__":
