@@ -1,7 +1,7 @@
 # The course kit's two commands:
 #   make release   build student_release/, solutions/ and autograder/ from assignment/
 #   make test      run the kit's test suite (builds a release into a temporary folder)
-# Both create .venv and install requirements.txt first.  DATA_DIR=/path/to/data reads an offline copy
+# Both create .venv and install requirements.txt first (make test also .gradeenv, a CPU-only grading venv).  DATA_DIR=/path/to/data reads an offline copy
 # of MNIST / Fashion-MNIST (torchvision layout); without it torchvision downloads them to ./data.
 
 PYTHON ?= python3
@@ -34,7 +34,8 @@ weights: venv
 	$(BIN)/python -m kit.judges --force
 	$(BIN)/python -m kit.build --retrain
 
-test: venv
+# The suite also grades in a box shaped like Gradescope's container, with the CPU-only grading environment.
+test: venv gradeenv
 	$(BIN)/python -m pytest tests -ra
 
 # A grading environment like the one each autograder zip builds on Gradescope: a CPU-only torch and

@@ -10,7 +10,8 @@
 
 For each lab: seconds to build it (otter assign, executing the solution, grading it); seconds and peak
 resident memory (the whole process tree: otter and its kernel, sampled every 50 ms) to grade the
-solution submission; then the lab's own benchmark, ``assignment/<lab>/bench.py``:
+solution submission, and the same grading in Gradescope's box (../shared/tools/gradescope-box: 768 MB, 0.5 CPU)
+where it exists; then the lab's own benchmark, ``assignment/<lab>/bench.py``:
 
 * ``runs(ns) -> list[Run]`` (ns: the namespace of the lab's solution code, ``kit.notebook.lab_code``): each
   Run trains the solution's models from scratch per seed, in chunks of ``every`` steps, judges them after
@@ -40,6 +41,9 @@ from kit.grade import otter_env
 from kit.labs import LABS, get
 
 GRADESCOPE_RAM_MB = 768
+# A box shaped like Gradescope's default container (768 MB memory cgroup, 0.5 CPU): where it exists, the solution
+# is graded in it too, and its own figures (time, peak memory as the cgroup counts it, OOM kills) are printed.
+BOX = ROOT.parent / "shared" / "tools" / "gradescope-box"
 
 
 # --------------------------------------------------------------------------
@@ -113,6 +117,20 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
         print(f"{lab}: grading the solution ({score:g}/{possible:g}) {secs:.0f} s, peak RSS {peak:.0f} MB "
               f"on {cores or os.cpu_count()} core(s) ({verdict} in Gradescope's {GRADESCOPE_RAM_MB} MB; "
               f"torch {torch_build(grading_python)})")
+        if BOX.exists():
+            box_out = Path(tmp) / "box-results"
+            box_out.mkdir()
+            cmd = [str(BOX), "--", grading_python, "-m", "otter", "run", "-a", str(ag_zip), "-o", str(box_out),
+                   "--no-logo", str(sub)]
+            proc = subprocess.run(cmd, capture_output=True, text=True,
+                                  env=dict(otter_env(ag_zip, Path(tmp)), OMP_NUM_THREADS="1"))
+            report = next((line for line in proc.stderr.splitlines() if line.startswith("gradescope-box:")),
+                          "gradescope-box: no report")
+            graded = "no results.json"
+            if (box_out / "results.json").exists():
+                tests = json.loads((box_out / "results.json").read_text())["tests"]
+                graded = f"{sum(t.get('score', 0) for t in tests):g}/{sum(t.get('max_score', 0) for t in tests):g}"
+            print(f"{lab}: grading the solution in Gradescope's box ({graded}): {report[len('gradescope-box: '):]}")
 
 
 def torch_build(python: str) -> str:
@@ -296,6 +314,54 @@ def bench_training(labs: list[str], seeds, threads: int | None, steps=(), every:
             bench_runs(lab, runs, seeds)
 
 
+def bench_grading_jobs(n: int, lab: str = "gan") -> None:
+    """Grade n copies of a lab's solution (the committed solutions/<lab>/ and autograder/<lab>-autograder.zip)
+    with --jobs 2, then --jobs 1 (kit.classgrade.grade_class, one torch thread per grading); print both wall
+    times, their ratio, and what 300 submissions would take on 16 cores at the measured time per submission.
+
+        python -m kit.bench --grading-jobs 4
+        python -m kit.bench --grading-jobs 4 --labs wgan
+
+    --jobs 2 runs first, so warming the file cache can only favour --jobs 1.
+    """
+    import shutil
+
+    from kit.classgrade import grade_class
+
+    if n < 1:
+        raise SystemExit(f"--grading-jobs {n}: expected at least 1 submission")
+    sol, ag_zip = ROOT / "solutions" / lab, ROOT / "autograder" / f"{lab}-autograder.zip"
+    if not ag_zip.exists():
+        raise SystemExit(f"no autograder at {ag_zip}: run `make release` first")
+    walls = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "submissions"
+        folder.mkdir()
+        first = submission_zip(sol / f"{lab}.ipynb", [sol / f for f in get(lab).student_files], folder / "s000.zip")
+        for i in range(1, n):
+            shutil.copy(first, folder / f"s{i:03d}.zip")
+        paths = sorted(folder.iterdir())
+        for jobs in (2, 1):
+            start = time.perf_counter()
+            rows, _, _ = grade_class(paths, Path(tmp) / f"results-{jobs}", lab, ag_zip, jobs=jobs, threads=1,
+                                     show=False)
+            walls[jobs] = time.perf_counter() - start
+            wrong = [r["name"] for r in rows if r["errors"] or r["total"] < r["possible"]]
+            if wrong:
+                raise SystemExit(f"{lab}: the solution copies {', '.join(wrong)} did not get full marks with "
+                                 f"--jobs {jobs}: {rows[0]['errors']}")
+            print(f"{lab}: {n} submissions with --jobs {jobs}: {walls[jobs]:.0f} s wall "
+                  f"({walls[jobs] / n:.1f} s per submission)", flush=True)
+    ratio, per = walls[2] / walls[1], walls[1] / n
+    efficiency = min(1.0, walls[1] / (2 * walls[2]))
+    print(f"{lab}: --jobs 2 takes {ratio:.2f}x the wall time of --jobs 1 (a speed-up of {1 / ratio:.2f}x; "
+          f"{os.cpu_count()} CPUs here; load average {os.getloadavg()[0]:.1f} at the end)")
+    print(f"{lab}: 300 submissions at {per:.1f} s each: {300 * per / 60:.0f} min on one core; on 16 cores "
+          f"(--jobs 16) {300 * per / 16 / 60:.1f} min if gradings do not slow each other down, "
+          f"{300 * per / (16 * efficiency) / 60:.1f} min at the efficiency measured here from 1 to 2 "
+          f"({efficiency:.0%}); each grading needs about 0.7 GB of memory")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--labs", nargs="*", default=list(LABS))
@@ -309,7 +375,12 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     ap.add_argument("--steps", nargs="*", default=[], metavar="NAME=N", help="train run NAME for N steps")
     ap.add_argument("--every", type=int, default=None, help="judge every run every N steps")
+    ap.add_argument("--grading-jobs", type=int, metavar="N",
+                    help="only grade N copies of a lab's solution (gan, or the one lab of --labs) with --jobs 2 "
+                         "and --jobs 1; print the speed-up and a projection for 300 submissions on 16 cores")
     args = ap.parse_args(argv)
+    if args.grading_jobs is not None:
+        return bench_grading_jobs(args.grading_jobs, args.labs[0] if len(args.labs) == 1 else "gan")
     for lab in args.labs:
         get(lab)  # an unknown name stops here, before anything runs
     if not args.skip_grading:

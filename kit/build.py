@@ -156,7 +156,8 @@ def submission_zip(notebook: Path, files: list[Path], dest: Path) -> Path:
     return dest
 
 
-def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bool) -> dict:
+def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bool,
+              results_dir: Path | None = None) -> dict:
     lab = get(name)
     config = lab.config
     make_reference(lab, force=do_retrain)
@@ -182,6 +183,9 @@ def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bo
     # Grade the solution through the real autograder: it must get full marks.
     sub = submission_zip(solution, [ag_dir / Path(f).name for f in lab.student_files], work / f"{name}-solution.zip")
     result = grade(sub, ag_zip, work / "solution-results")
+    if results_dir:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        (results_dir / f"{name}.json").write_text(json.dumps(result))
     require_full_marks(name, result)
 
     # Place the outputs.
@@ -209,11 +213,13 @@ def main(argv=None):
     ap.add_argument("--labs", nargs="*", default=list(LABS))
     ap.add_argument("--retrain", action="store_true", help="train the reference checkpoints again")
     ap.add_argument("--no-execute", action="store_true", help="do not execute the solution notebooks")
+    ap.add_argument("--results", type=Path, help="keep each solution's grading results here as <lab>.json")
     args = ap.parse_args(argv)
     summary = {}
     with tempfile.TemporaryDirectory(prefix="kit-build-") as tmp:
         for lab in args.labs:
-            res = build_lab(lab, args.out.resolve(), Path(tmp) / lab, args.retrain, not args.no_execute)
+            res = build_lab(lab, args.out.resolve(), Path(tmp) / lab, args.retrain, not args.no_execute,
+                            args.results.resolve() if args.results else None)
             summary[lab] = {"score": res["score"], "possible": res["possible"], "grading_s": round(res["seconds"], 1)}
     print(json.dumps(summary))
 

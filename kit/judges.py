@@ -90,17 +90,21 @@ def check(name: str) -> float:
 
 
 def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int = 0) -> Path:
-    """copybank_<dataset>.pt: a random projection of a fixed random share of the training
-    images (no images), for grading.near_copy_share."""
-
+    """copybank_<dataset>.pt: a random projection (784 -> dim) of a fixed random ``share`` of the training images
+    and of the test images (no images), for grading.near_copy_share.  The rest of each set is what the false-flag
+    rate is measured on (tests/test_judges.py)."""
     images, _ = genkit.load_tensors(dataset, train=True)
+    test_images, _ = genkit.load_tensors(dataset, train=False)
     g = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(images), generator=g)[: int(share * len(images))]
     projection = torch.randn(784, dim, generator=g) / dim ** 0.5  # keeps L2 distances in expectation
-    bank = images[idx].reshape(len(idx), -1) @ projection
+    test_idx = torch.randperm(len(test_images), generator=torch.Generator().manual_seed(seed + 1))
+    test_idx = test_idx[: int(share * len(test_images))]
+    bank = torch.cat([images[idx], test_images[test_idx]]).reshape(len(idx) + len(test_idx), -1) @ projection
     path = bank_path(dataset)
-    torch.save({"projection": projection, "bank": bank.half(), "indices": idx}, path)
-    print(f"copy bank {path.name}: {len(idx)} training images projected to {dim} dimensions", flush=True)
+    torch.save({"projection": projection, "bank": bank.half(), "indices": idx, "test_indices": test_idx}, path)
+    print(f"copy bank {path.name}: {len(idx)} training and {len(test_idx)} test images projected to {dim} "
+          "dimensions", flush=True)
     return path
 
 
@@ -115,7 +119,8 @@ def main(argv=None):
             train(name)
         check(name)
     for dataset in ("mnist", "fashion"):
-        if not args.check and (args.force or not bank_path(dataset).exists()):
+        if not args.check and (args.force or not bank_path(dataset).exists()
+                               or "test_indices" not in torch.load(bank_path(dataset), weights_only=True)):
             write_copy_bank(dataset)
 
 

@@ -4,6 +4,7 @@ Every grading here goes through the real ``otter run`` with the lab's autograder
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def release(tmp_path_factory) -> Path:
         pytest.fail("set DATA_DIR to an offline copy of MNIST/Fashion-MNIST (CI: ../shared/data)")
     out = tmp_path_factory.mktemp("release")
     labs = [lab.name for lab in TESTED_LABS]
-    proc = subprocess.run([sys.executable, "-m", "kit.build", "--out", str(out), "--labs", *labs],
+    proc = subprocess.run([sys.executable, "-m", "kit.build", "--out", str(out), "--results", str(out / "build-results"),
+                           "--labs", *labs],
                           cwd=ROOT,
                           capture_output=True, text=True)
     print(proc.stdout[-3000:], proc.stderr[-3000:])
@@ -102,7 +104,8 @@ def untrained_checkpoint(reference: Path, dest: Path, weight_std: float = 0.02) 
 def grade_lab(release: Path, work: Path, lab) -> dict:
     """Grade a lab's standard set of submissions through its autograder zip (lab: a kit.labs.Lab).
 
-    "solution": the solution with its checkpoints; "untouched_student": the student notebook as released; one
+    "solution": the solution with its checkpoints, as the build graded it (build-results/<lab>.json);
+    "untouched_student": the student notebook as released; one
     per entry of the lab's submissions.VARIANTS (the solution with some checkpoints replaced: untrained, or
     changed by a function), one per planted bug of submissions.PLANTED and one per honest variant of
     submissions.HONEST (the solution with those source replacements and the trained checkpoints).
@@ -111,8 +114,7 @@ def grade_lab(release: Path, work: Path, lab) -> dict:
     sol_dir = release / "solutions" / lab.name
     solution = sol_dir / lab.notebook.name
     trained = {name: sol_dir / name for name in lab.student_files}
-    subs = {"solution": make_zip(work / "solution.zip", [solution, *trained.values()]),
-            "untouched_student": release / "student_release" / lab.name / lab.notebook.name}
+    subs = {"untouched_student": release / "student_release" / lab.name / lab.notebook.name}
     for name, (replaced, _) in spec.VARIANTS.items():
         folder = work / name
         folder.mkdir(parents=True)
@@ -128,4 +130,7 @@ def grade_lab(release: Path, work: Path, lab) -> dict:
     for name, replacements in planted.items():
         nb = mutate(solution, work / name / lab.notebook.name, replacements)
         subs[name] = make_zip(work / f"{name}.zip", [nb, *trained.values()])
-    return grade_all(subs, release / "autograder" / f"{lab.name}-autograder.zip", work / "results")
+    graded = grade_all(subs, release / "autograder" / f"{lab.name}-autograder.zip", work / "results")
+    # the solution, zipped with its checkpoints as a student's export does, was graded by the build itself
+    graded["solution"] = json.loads((release / "build-results" / f"{lab.name}.json").read_text())
+    return graded

@@ -67,15 +67,17 @@ def zip_variant(ag_zip: Path, dest: Path, guard: bool = True, **limits) -> Path:
     return rewrite_zip(ag_zip, dest, edit)
 
 
-def training_images(dest: Path, k: int = 3000) -> Path:
-    """k random MNIST training images (uint8), what a generator that memorised the data would return."""
+def training_images(dest: Path, k: int = 3000, train: bool = True, shift: tuple = (0, 0)) -> Path:
+    """k random MNIST training (or test) images as uint8, rolled by ``shift`` pixels: what a generator that
+    returns stored images would return."""
     import numpy as np
     import torch
     import genkit
 
-    images, _ = genkit.load_tensors("mnist", train=True)
+    images, _ = genkit.load_tensors("mnist", train=train)
     idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(1))[:k]
-    np.save(dest, (images[idx, 0] * 255).round().to(torch.uint8).numpy())
+    picked = torch.roll(images[idx, 0], shift, dims=(1, 2))
+    np.save(dest, (picked * 255).round().to(torch.uint8).numpy())
     return dest
 
 
@@ -139,6 +141,16 @@ def graded(release, tmp_path_factory):
             solution, work / "returns_training_images" / f"{LAB}.ipynb",
             [(GEN_RETURN, 'return np.load("copies.npy")[np.random.randint(0, len(np.load("copies.npy")), n)]'
                           '.astype(np.float32) / 255')]), ckpt, training_images(work / "copies.npy")), ag_zip),
+        "returns_shifted_test_images": (sub("returns_shifted_test_images", mutate(
+            solution, work / "returns_shifted_test_images" / f"{LAB}.ipynb",
+            [(GEN_RETURN, 'return np.load("copies.npy")[np.random.randint(0, len(np.load("copies.npy")), n)]'
+                          '.astype(np.float32) / 255')]), ckpt,
+            training_images(work / "shifted" / "copies.npy", train=False, shift=(1, 1))), ag_zip),
+        "patches_the_grading_code": (sub("patches_the_grading_code", nb("patches_the_grading_code", insert_after_setup(
+            "import grading, sys\n"
+            "grading.check_judge_score = lambda *args, **kwargs: None  # the quality check always passes\n"
+            "judge = torch.load('judge_mnist_hidden.pt')  # the hidden judge's weights\n"
+            "sys.modules['otter'].__dict__.get('Notebook')"))), ag_zip),
         "another_lab": (sub("another_lab", release / "solutions" / "adversarial" / "adversarial.ipynb"), ag_zip),
     }
     for name, (new_return, _, _) in GENERATE_BAD.items():
@@ -230,7 +242,14 @@ def test_a_generator_that_returns_one_image_fails_quality(graded):
 def test_a_generator_that_returns_training_images_fails_quality(graded):
     res = graded["returns_training_images"]
     assert lost_questions(res) == {"q7_quality"}, by_question(res)
-    assert "copies of training images" in feedback(res), feedback(res)
+    assert "copies of real training or test images" in feedback(res), feedback(res)
+
+
+def test_a_generator_that_returns_shifted_test_images_fails_quality(graded):
+    """Real test images (the bank holds 10 % of them), each rolled by one pixel: still copies."""
+    res = graded["returns_shifted_test_images"]
+    assert lost_questions(res) == {"q7_quality"}, by_question(res)
+    assert "copies of real training or test images" in feedback(res), feedback(res)
 
 
 def test_a_notebook_from_another_lab_is_named_as_such(graded):
@@ -245,3 +264,18 @@ def test_bad_generate_output_loses_only_generate_questions_and_says_why(graded, 
     _, expected, lost = GENERATE_BAD[name]
     assert lost_questions(res) == lost, by_question(res)
     assert expected in feedback(res), f"{name}: {expected!r} not in the feedback:\n{feedback(res)}"
+
+
+def test_code_that_reaches_for_the_autograder_is_flagged(graded):
+    """Patching grading (which, run in the kernel, can keep the points), reading the hidden judge, touching
+    sys.modules: each is named in the results and in the CSV's flags column; the honest solution has no flag."""
+    from kit.classgrade import row
+
+    res = graded["patches_the_grading_code"]
+    text = feedback(res)
+    assert "Flagged for the instructor:" in text, text
+    for name in ("grading", "judge_mnist_hidden", "sys.modules"):
+        assert name in text, (name, text)
+    flags = row("mallory", LAB, res)["flags"]
+    assert "grading" in flags and "judge_mnist_hidden" in flags, flags
+    assert row("alice", LAB, graded["solution"])["flags"] == ""

@@ -12,22 +12,39 @@ def test_shipped_judge_reaches_its_accuracy(name):
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
-def test_copy_bank_flags_training_images_and_spares_new_ones(dataset):
-    """grading.near_copy_share: banked training images (also with a little noise) are copies; real test
-    images, which the model has never seen, are not."""
+def test_copy_bank_flags_stored_images_and_spares_new_ones(dataset):
+    """grading.near_copy_share: banked training and test images are copies, also with a little noise and shifted
+    by a pixel or two (torch.roll); real images in neither bank are not: the false-flag rate on 2000 of them per
+    set stays below 0.2 % (a submission is refused when more than 2 % of its samples are copies)."""
     import torch
 
-    import genkit
     import grading
 
-    train, _ = genkit.load_tensors(dataset, train=True)
-    test, _ = genkit.load_tensors(dataset, train=False)
-    banked = torch.load(judges.bank_path(dataset), weights_only=True)["indices"][:500]
-    copies = train[banked]
-    noisy = (copies + 0.01 * torch.randn(copies.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
-    assert grading.near_copy_share(copies.numpy(), dataset) == 1.0
-    assert grading.near_copy_share(noisy.numpy(), dataset) == 1.0
-    assert grading.near_copy_share(test[:2000].numpy(), dataset) == 0.0
+    train, _ = genkit_tensors(dataset, train=True)
+    test, _ = genkit_tensors(dataset, train=False)
+    blob = torch.load(judges.bank_path(dataset), weights_only=True)
+    gen = torch.Generator().manual_seed(0)
+    for images, banked in ((train, blob["indices"]), (test, blob["test_indices"])):
+        copies = images[banked[:400]]
+        noisy = (copies + 0.01 * torch.randn(copies.shape, generator=gen)).clamp(0, 1)
+        assert grading.near_copy_share(copies.numpy(), dataset) == 1.0
+        assert grading.near_copy_share(noisy.numpy(), dataset) == 1.0
+        for shift in ((1, 0), (0, -1), (2, 2), (-1, 2)):
+            assert grading.near_copy_share(torch.roll(copies, shift, dims=(2, 3)).numpy(), dataset) == 1.0, shift
+        fresh = torch.ones(len(images), dtype=torch.bool)
+        fresh[banked] = False
+        nearest = grading.nearest_banked(images[fresh][:2000].numpy(), dataset)
+        rate = float((nearest < grading.COPY_DISTANCE).float().mean())
+        # measured: 0 of 2000 on every set but Fashion-MNIST's training images, where 1 of 2000 (0.05 %) is a
+        # near duplicate of a banked image in the dataset itself; the issue's bar is 1 %
+        assert rate <= 0.002, (rate, float(nearest.min()))
+
+
+def genkit_tensors(dataset, train):
+    import genkit
+
+    images, labels = genkit.load_tensors(dataset, train=train)
+    return images, labels
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])

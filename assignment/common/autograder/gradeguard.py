@@ -18,13 +18,19 @@ What it does (each safeguard is shown failing without it in tests/test_bad_submi
 * **A per-cell time limit.**  A student cell that runs longer than ``cell_timeout`` seconds is interrupted
   and recorded as an error; grading goes on with the next cell.  Otter's own test cells get
   ``checks_timeout``.
-* **A memory limit in the kernel.**  The first cell caps the kernel's data segment at what it uses after
-  importing torch plus ``memory_mb``, so a cell that allocates far more than the container holds gets a
-  MemoryError instead of the kernel being killed (which would leave no results at all).
+* **A memory limit in the kernel, from the container's.**  The first cell caps the kernel's data segment at
+  what it uses after importing torch plus the smaller of ``memory_mb`` and what the container's memory cgroup
+  has left (cgroup v1 or v2; minus ``reserve_mb`` for otter; at least ``floor_mb``), so a cell that allocates
+  more than the container holds fails in its own cell (MemoryError, or torch's "can't allocate memory") instead
+  of the kernel being killed, which would leave no results at all.
 * **A notebook from another lab** is not run, and the feedback says so (otter's own check would abort
   without writing results.json, so the build removes ``assignment_name`` from otter_config.json).
 * **A checkpoint that cannot be loaded** (missing, unreadable, another architecture): genkit's
   CheckpointError message is repeated in the feedback.
+* **Tamper evidence.**  A student code cell that names the autograder's modules or files (grading, gradeguard,
+  the hidden judges, the copy banks, /autograder), otter's internals, sys.modules or builtins is listed after
+  "Flagged for the instructor:" (kit.grade puts the list in a CSV column).  The check reads the notebook as
+  submitted, outside the kernel; it is evidence for a person to look at, not a proof.
 * Whatever was skipped, stopped or refused is listed, in plain words, in the ``output`` field of
   results.json, which Gradescope shows above the test results.
 """
@@ -41,15 +47,119 @@ from traitlets import Bool, Dict, Integer
 TIMEOUT_NAME = "GradingTimeLimit"
 STOPPED: list[str] = []  # first lines of the cells stopped for time, in this grading run
 
-MEMORY_CELL = '''# gradeguard: cap this kernel's memory so that a huge allocation raises MemoryError
-import resource as _gg_resource, re as _gg_re
+def container_memory() -> tuple:
+    """(limit, in use) in bytes of the memory cgroup this process runs in (cgroup v1 or v2), or (None, None).
+
+    The limit is the smallest one on the path from the process's cgroup to the root (a container's limit may sit
+    on an ancestor); "in use" leaves out the page cache the kernel can drop (inactive files), as ``docker stats``
+    does.  Where no cgroup limits memory, both are None.
+    """
+    import os
+
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def stat(folder, key):
+        for line in (read(os.path.join(folder, "memory.stat")) or "").splitlines():
+            name, _, value = line.partition(" ")
+            if name == key:
+                return int(value)
+        return 0
+
+    entries = [line.split(":", 2) for line in (read("/proc/self/cgroup") or "").splitlines() if line.count(":") >= 2]
+    layouts = [("/sys/fs/cgroup/memory", path, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+               for _, controllers, path in entries if "memory" in controllers.split(",")]
+    layouts += [(root, path, "memory.max", "memory.current", "inactive_file")
+                for _, controllers, path in entries if controllers == ""
+                for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified")]
+    for root, path, limit_file, usage_file, inactive in layouts:
+        leaf = root + path.rstrip("/")
+        if read(os.path.join(leaf, usage_file)) is None:
+            continue
+        limits, folder = [], leaf
+        while True:
+            text = (read(os.path.join(folder, limit_file)) or "max").strip()
+            if text.isdigit() and int(text) < 2 ** 60:
+                limits.append(int(text))
+            if len(folder) <= len(root):
+                break
+            folder = os.path.dirname(folder)
+        if limits:
+            used = int(read(os.path.join(leaf, usage_file)).strip()) - stat(leaf, inactive)
+            return min(limits), max(used, 0)
+    return None, None
+
+
+# The kernel's first cell: RLIMIT_DATA = what the kernel holds after importing torch, plus an allowance: the
+# smaller of memory_mb and what the container has left (its limit, minus what is in use, minus reserve_mb for
+# otter and the grading that follows), but never less than floor_mb.  A huge allocation then fails in its own
+# cell (MemoryError, or torch's "can't allocate memory" RuntimeError) instead of the OOM killer ending the
+# kernel, which would leave no results at all.  glibc's per-thread malloc arenas reserve address space they
+# never use, which RLIMIT_DATA counts, so the kernel is held to two arenas.
+MEMORY_CELL = '''# gradeguard: cap this kernel's memory so that a huge allocation fails in its cell, not the kernel
+import ctypes as _gg_ctypes, resource as _gg_resource, re as _gg_re
 import torch as _gg_torch  # imported first, so the cap leaves torch's own memory out of the budget
+try:
+    _gg_ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX = 2
+except Exception:
+    pass
+{container_memory}
 with open("/proc/self/status") as _gg_f:
     _gg_data = int(_gg_re.search(r"VmData:\\s+(\\d+) kB", _gg_f.read()).group(1)) * 1024
-_gg_cap = _gg_data + {memory_mb} * 2**20
-_gg_resource.setrlimit(_gg_resource.RLIMIT_DATA, (_gg_cap, _gg_cap))
-del _gg_resource, _gg_re, _gg_torch, _gg_f, _gg_data, _gg_cap
+_gg_allow = {memory_mb} * 2**20
+_gg_limit, _gg_used = container_memory()
+if _gg_limit is not None:
+    _gg_allow = max(min(_gg_allow, _gg_limit - _gg_used - {reserve_mb} * 2**20), {floor_mb} * 2**20)
+_gg_resource.setrlimit(_gg_resource.RLIMIT_DATA, (_gg_data + _gg_allow, _gg_data + _gg_allow))
+print(f"gradeguard: this kernel may allocate {{_gg_allow / 2**20:.0f}} MB more (container limit "
+      f"{{'none' if _gg_limit is None else f'{{_gg_limit / 2**20:.0f}} MB'}})")
+del _gg_ctypes, _gg_resource, _gg_re, _gg_torch, _gg_f, _gg_data, _gg_allow, _gg_limit, _gg_used, container_memory
 '''
+
+
+def memory_cell(memory_mb: int, reserve_mb: int = 150, floor_mb: int = 256) -> str:
+    """The source of the kernel's first cell (see MEMORY_CELL)."""
+    import inspect
+
+    return MEMORY_CELL.format(container_memory=inspect.getsource(container_memory), memory_mb=memory_mb,
+                              reserve_mb=reserve_mb, floor_mb=floor_mb)
+
+
+# Names in a student's code that have no business in a lab's solution: the autograder's modules and files, otter's
+# internals (otter.Notebook, grader.check and grader.export are the student's API), the module table, builtins.
+TAMPER = re.compile(r"\b(?:grading\w*|gradeguard|sys\.modules|builtins|__builtins__|judge_\w+_hidden"
+                    r"|copybank_\w*)\b|/autograder\b|\botter\.(?!Notebook\b)[\w.]+|\bfrom\s+otter\b")
+TAMPER_MARK = "Flagged for the instructor:"
+
+
+def without_comments(source: str) -> str:
+    """Python source without its comments (names in comments are no evidence); the source itself if it does not
+    tokenise (a cell with IPython syntax)."""
+    import io
+    import tokenize
+
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type != tokenize.COMMENT]
+        return tokenize.untokenize(tokens)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return source
+
+
+def tamper_flags(nb) -> list[str]:
+    """One line per student code cell that names the autograder's modules or files, otter's internals,
+    sys.modules or builtins (TAMPER): evidence for the instructor, not proof."""
+    flags = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        hits = sorted({m.group(0) for m in TAMPER.finditer(without_comments(cell.source))})
+        if hits:
+            flags.append(f"cell {i} ('{first_line(cell.source)[:50]}') names {', '.join(hits)}")
+    return flags
 
 
 def normalise(source: str) -> str:
@@ -108,9 +218,14 @@ class GradeGuard(AbstractOtterPlugin):
             nb.cells = []  # nothing of another lab's notebook is run; every test fails, the note says why
             return nb
         self.reapply_ignore_tags(nb)
+        flags = tamper_flags(nb)
+        if flags:
+            self.notes.append(f"{TAMPER_MARK} your code refers to the autograder or to otter's internals, which a "
+                              "lab's solution never needs: " + "; ".join(flags) + ".")
         memory_mb = self.config("memory_mb", None)
         if memory_mb:
-            cell = nbformat.v4.new_code_cell(MEMORY_CELL.format(memory_mb=int(memory_mb)))
+            cell = nbformat.v4.new_code_cell(memory_cell(int(memory_mb), int(self.config("reserve_mb", 150)),
+                                                         int(self.config("floor_mb", 256))))
             cell.id = "gradeguard-memory"
             nb.cells.insert(0, cell)
         return nb
@@ -160,9 +275,10 @@ class GradeGuard(AbstractOtterPlugin):
                 if out.get("ename") == "CheckpointError":
                     self.notes.append(f"Your checkpoint could not be loaded: {out.get('evalue')} The questions "
                                       "that need the trained model were graded without it.")
-                elif out.get("ename") == "MemoryError":
+                elif out.get("ename") in ("MemoryError", "OutOfMemoryError") or (
+                        out.get("ename") == "RuntimeError" and "allocate" in str(out.get("evalue", ""))):
                     self.notes.append(f"The cell starting '{what}' asked for more memory than the autograder "
-                                      "allows and was stopped (MemoryError); grading went on without it.")
+                                      "allows and was refused (out of memory); grading went on without it.")
         if self.notes:
             results.set_output("\n".join(self.notes))
 
