@@ -77,6 +77,7 @@ def training_images(dest: Path, k: int = 3000, train: bool = True, shift: tuple 
     images, _ = genkit.load_tensors("mnist", train=train)
     idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(1))[:k]
     picked = torch.roll(images[idx, 0], shift, dims=(1, 2))
+    dest.parent.mkdir(parents=True, exist_ok=True)
     np.save(dest, (picked * 255).round().to(torch.uint8).numpy())
     return dest
 
