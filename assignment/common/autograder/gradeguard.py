@@ -51,8 +51,9 @@ def container_memory() -> tuple:
     """(limit, in use) in bytes of the memory cgroup this process runs in (cgroup v1 or v2), or (None, None).
 
     The limit is the smallest one on the path from the process's cgroup to the root (a container's limit may sit
-    on an ancestor); "in use" leaves out the page cache the kernel can drop (inactive files), as ``docker stats``
-    does.  Where no cgroup limits memory, both are None.
+    on an ancestor); "in use" is the processes' own (anonymous) memory: the page cache, which the kernel drops
+    under pressure, is left out (a fresh container charges the libraries it reads to itself, hundreds of MB
+    of cache).  Where no cgroup limits memory, both are None.
     """
     import os
 
@@ -71,12 +72,12 @@ def container_memory() -> tuple:
         return 0
 
     entries = [line.split(":", 2) for line in (read("/proc/self/cgroup") or "").splitlines() if line.count(":") >= 2]
-    layouts = [("/sys/fs/cgroup/memory", path, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+    layouts = [("/sys/fs/cgroup/memory", path, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_rss")
                for _, controllers, path in entries if "memory" in controllers.split(",")]
-    layouts += [(root, path, "memory.max", "memory.current", "inactive_file")
+    layouts += [(root, path, "memory.max", "memory.current", "anon")
                 for _, controllers, path in entries if controllers == ""
                 for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified")]
-    for root, path, limit_file, usage_file, inactive in layouts:
+    for root, path, limit_file, usage_file, anon in layouts:
         leaf = root + path.rstrip("/")
         if read(os.path.join(leaf, usage_file)) is None:
             continue
@@ -89,7 +90,7 @@ def container_memory() -> tuple:
                 break
             folder = os.path.dirname(folder)
         if limits:
-            used = int(read(os.path.join(leaf, usage_file)).strip()) - stat(leaf, inactive)
+            used = stat(leaf, anon) or int(read(os.path.join(leaf, usage_file)).strip())
             return min(limits), max(used, 0)
     return None, None
 
@@ -121,7 +122,7 @@ del _gg_ctypes, _gg_resource, _gg_re, _gg_torch, _gg_f, _gg_data, _gg_allow, _gg
 '''
 
 
-def memory_cell(memory_mb: int, reserve_mb: int = 150, floor_mb: int = 256) -> str:
+def memory_cell(memory_mb: int, reserve_mb: int = 64, floor_mb: int = 256) -> str:
     """The source of the kernel's first cell (see MEMORY_CELL)."""
     import inspect
 
@@ -224,7 +225,7 @@ class GradeGuard(AbstractOtterPlugin):
                               "lab's solution never needs: " + "; ".join(flags) + ".")
         memory_mb = self.config("memory_mb", None)
         if memory_mb:
-            cell = nbformat.v4.new_code_cell(memory_cell(int(memory_mb), int(self.config("reserve_mb", 150)),
+            cell = nbformat.v4.new_code_cell(memory_cell(int(memory_mb), int(self.config("reserve_mb", 64)),
                                                          int(self.config("floor_mb", 256))))
             cell.id = "gradeguard-memory"
             nb.cells.insert(0, cell)

@@ -180,7 +180,9 @@ def nearest_banked(images, dataset: str = "mnist") -> torch.Tensor | None:
     r = range(-COPY_SHIFT, COPY_SHIFT + 1)
     shifted = torch.stack([torch.roll(x, (dy, dx), dims=(1, 2)) for dy in r for dx in r])  # (S, k, 28, 28)
     s, k = shifted.shape[:2]
-    nearest = torch.cdist(shifted.reshape(s * k, 784) @ projection, banked).min(dim=1).values
+    flat = shifted.reshape(s * k, 784) @ projection
+    # in chunks of 512 rows: the whole (s * k, bank) distance matrix would take ~280 MB, a third of the box
+    nearest = torch.cat([torch.cdist(flat[i:i + 512], banked).min(dim=1).values for i in range(0, len(flat), 512)])
     return nearest.reshape(s, k).min(dim=0).values / 28.0
 
 
