@@ -14,7 +14,8 @@ A lab's folder holds (only the master notebook is required):
                          master when present (``--force`` with ``kit.build --retrain``);
 * ``bench.py``           its training benchmark (``kit.bench``);
 * ``submissions.py``     the planted bugs and submission variants the kit's tests grade, with the questions
-                         each must lose.
+                         each must lose;
+* ``checks.py``          pytest checks of the lab's own autograder pieces (tests/test_lab_checks.py collects them).
 """
 from __future__ import annotations
 
