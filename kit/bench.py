@@ -205,7 +205,6 @@ def train_and_judge(run: Run, seed: int) -> dict:
         with clock:
             run.train(state, images, labels, chunk)
         steps += chunk
-        grading.clear_caches()
         try:
             figures, text = run.judge(state), None
         except grading.SubmissionError as exc:  # e.g. an early generator that draws the same image every time
@@ -255,13 +254,22 @@ def snapshot(model):
     return copy.deepcopy(model).cpu().eval()
 
 
-def label_figures(generate, lab_grading) -> dict:
-    """A conditional ``generate(n, c)`` judged as the lab's autograder judges it (grading.label_accuracy with the
-    grading module's DATASET and SAMPLES_PER_CLASS): {'accuracy', 'worst' (the worst class), 'per_class'}."""
+def sample_figures(generate, draw) -> dict:
+    """``generate`` judged as the lab's autograder judges it (grading.measure of the grading module's Draw ``draw``):
+    every figure of grading.draw_figures, plus 'realistic' (the realism bars hold) and, for a conditional model,
+    'accuracy' and 'worst' (the worst class's label accuracy)."""
     import grading
 
-    overall, per, _ = grading.label_accuracy(generate, lab_grading.DATASET, lab_grading.SAMPLES_PER_CLASS)
-    return {"accuracy": overall, "worst": float(per.min()), "per_class": per}
+    f = grading.measure(draw, generate)
+    f["realistic"] = f["fd_ratio"] <= draw.fd_bar and f["agreement"] >= draw.agreement_bar
+    if draw.per_class:
+        f.update(accuracy=f["label_accuracy"], worst=min(f["per_class"]))
+    return f
+
+
+def realism_text(f) -> str:
+    """The realism figures of sample_figures in a few words."""
+    return f"FD/floor {f['fd_ratio']:.1f}, second-judge agreement {f['agreement']:.2f}"
 
 
 def per_class_text(per) -> str:

@@ -99,13 +99,18 @@ def stable_ids(path: Path) -> None:
 GUARD_LIMITS = {"cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1024}
 
 
-def rewrite_zip(ag_zip: Path, dest: Path, edit_config=None, add: dict | None = None) -> Path:
+def rewrite_zip(ag_zip: Path, dest: Path, edit_config=None, add: dict | None = None,
+                move: dict | None = None) -> Path:
     """Copy an autograder zip to ``dest`` (which may be the same path), with ``edit_config(config)`` applied to
-    its otter_config.json and the files ``add`` ({name in the zip: path}) added."""
+    its otter_config.json, the files ``add`` ({name in the zip: path}) added and the members ``move`` ({old name:
+    new name}) renamed."""
     with zipfile.ZipFile(ag_zip) as z:
         members = [(info, z.read(info)) for info in z.infolist()]
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
         for info, data in members:
+            if info.filename in (move or {}):
+                info = zipfile.ZipInfo(move[info.filename], info.date_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
             if info.filename == "otter_config.json" and edit_config is not None:
                 config = json.loads(data)
                 edit_config(config)
@@ -116,24 +121,40 @@ def rewrite_zip(ag_zip: Path, dest: Path, edit_config=None, add: dict | None = N
     return dest
 
 
+def judged_datasets(lab: str) -> list[str]:
+    """The datasets whose samples the lab's samplejudge judges (its grading module's JUDGED), sorted."""
+    return sorted({spec.draw.dataset for spec in getattr(get(lab).grading, "JUDGED", {}).values()})
+
+
 def add_guard(lab: str, ag_zip: Path, student_notebook: Path, **limits) -> None:
-    """Put gradeguard.py at the root of the autograder zip and switch it on in otter_config.json; add the
-    copy bank of each dataset whose hidden judge the zip holds (grading.near_copy_share)."""
+    """Put the plugins at the root of the autograder zip and switch them on in otter_config.json: gradeguard.py
+    always; samplejudge.py where the lab judges samples, with the hidden judge, the copy bank and the realism
+    statistics of each judged dataset at the zip's root too (out of files/, which otter copies beside the
+    submission; the plugin deletes them from the disk once it has loaded them)."""
     import gradeguard  # assignment/common/autograder is on sys.path (kit/__init__.py)
 
-    entry = gradeguard.config_for(lab, student_notebook, **{**GUARD_LIMITS, **limits})
+    plugins = [gradeguard.config_for(lab, student_notebook, **{**GUARD_LIMITS, **limits})]
+    add = {"gradeguard.py": TO_AUTOGRADER / "gradeguard.py"}
+    move = {}
+    datasets = judged_datasets(lab)
+    if datasets:
+        assets = [f"{kind}_{dataset}{tail}" for dataset in datasets
+                  for kind, tail in (("judge", "_hidden.pt"), ("copybank", ".pt"), ("realism", ".pt"))]
+        plugins.append({"samplejudge.SampleJudge": {"lab": lab, "assets": assets}})
+        add["samplejudge.py"] = TO_AUTOGRADER / "samplejudge.py"
+        with zipfile.ZipFile(ag_zip) as z:
+            names = set(z.namelist())
+        for asset in assets:
+            if f"files/{asset}" in names:
+                move[f"files/{asset}"] = asset
+            else:
+                add[asset] = TO_AUTOGRADER / asset
 
     def switch_on(config):
-        config["plugins"] = [entry]
+        config["plugins"] = plugins
         config.pop("assignment_name", None)  # the guard checks it and still writes results.json
 
-    with zipfile.ZipFile(ag_zip) as z:
-        names = set(z.namelist())
-    add = {"gradeguard.py": TO_AUTOGRADER / "gradeguard.py"}
-    for dataset in ("mnist", "fashion"):
-        if f"files/judge_{dataset}_hidden.pt" in names:
-            add[f"files/copybank_{dataset}.pt"] = TO_AUTOGRADER / f"copybank_{dataset}.pt"
-    rewrite_zip(ag_zip, ag_zip, switch_on, add)
+    rewrite_zip(ag_zip, ag_zip, switch_on, add, move)
 
 
 def require_full_marks(lab: str, result: dict) -> None:

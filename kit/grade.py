@@ -35,12 +35,16 @@ LOG = "otter-run.log"
 
 
 def otter_env(autograder_zip: Path, plugin_dir: Path, threads: int | None = None) -> dict:
-    """The environment for ``otter run`` with this zip: its otter plugin (gradeguard.py at the zip's root) is
-    imported by otter; on Gradescope the zip's folder is on sys.path, here PYTHONPATH points at a copy.
-    ``threads``: the number of torch (OpenMP, MKL) threads of the grading kernel (None: torch's choice)."""
+    """The environment for ``otter run`` with this zip: its otter plugins (gradeguard.py, samplejudge.py at the
+    zip's root) are imported by otter; on Gradescope the zip's folder is on sys.path, here PYTHONPATH points at a
+    copy of the plugins' modules (only those: the hidden files stay in the zip).  ``threads``: the number of
+    torch (OpenMP, MKL) threads of the grading kernel (None: torch's choice)."""
     with zipfile.ZipFile(autograder_zip) as z:
-        if "gradeguard.py" in z.namelist():
-            z.extract("gradeguard.py", plugin_dir)
+        config = json.loads(z.read("otter_config.json")) if "otter_config.json" in z.namelist() else {}
+        for plugin in config.get("plugins", []):
+            module = (plugin if isinstance(plugin, str) else next(iter(plugin))).split(".")[0] + ".py"
+            if module in z.namelist():
+                z.extract(module, plugin_dir)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(plugin_dir), os.environ.get("PYTHONPATH")])))
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
@@ -86,10 +90,14 @@ def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, ti
     outdir.mkdir(parents=True, exist_ok=True)
     results_path = outdir / "results.json"
     results_path.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "otter", "run", "-a", str(autograder_zip), "-o", str(outdir), "--no-logo",
-           str(submission)]
     plugin_dir = Path(tempfile.mkdtemp(prefix="kit-plugin-"))
     env = otter_env(autograder_zip, plugin_dir, threads)
+    # otter reads a copy of the zip, which the sample judge deletes once it has loaded the hidden files: the
+    # student's code could otherwise find the zip on otter's command line and read them from it
+    copy = plugin_dir / "autograder.zip"
+    shutil.copy(autograder_zip, copy)
+    env["KIT_AUTOGRADER_COPY"] = str(copy)
+    cmd = [sys.executable, "-m", "otter", "run", "-a", str(copy), "-o", str(outdir), "--no-logo", str(submission)]
     start = time.time()
     stopped = None
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

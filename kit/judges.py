@@ -5,8 +5,8 @@
     python -m kit.judges --check         # only evaluate the shipped weights
 
 The public judge (genkit.SmallCNN, seed 1) goes to students: assignment/common/student/judge_<dataset>_public.pt.
-The hidden judge (grading.HiddenJudgeNet, seed 2) and the copy banks go only into the autograder zips:
-assignment/common/autograder/judge_<dataset>_hidden.pt and copybank_<dataset>.pt.
+The hidden judge (grading.HiddenJudgeNet, seed 2), the copy banks and the realism statistics go only into the
+autograder zips: assignment/common/autograder/judge_<dataset>_hidden.pt, copybank_<dataset>.pt, realism_<dataset>.pt.
 """
 from __future__ import annotations
 
@@ -89,20 +89,49 @@ def check(name: str) -> float:
     return acc
 
 
+def realism_path(dataset: str) -> Path:
+    return TO_AUTOGRADER / f"realism_{dataset}.pt"
+
+
+def write_realism_stats(dataset: str, seed: int = 5) -> Path:
+    """realism_<dataset>.pt for grading.fd_ratio and grading.agreement: the mean and covariance of the hidden judge's
+    features over the real test set; the floor, the Frechet distance of REALISM_FLOOR_IMAGES real training images
+    outside the copy bank to them; the share of those images whose nearest banked neighbours carry their label."""
+    import numpy as np
+
+    grading.clear_realism()
+    images, labels = genkit.load_tensors(dataset, train=True)
+    test_images, _ = genkit.load_tensors(dataset, train=False)
+    f = grading.judge_features(test_images[:, 0], dataset)
+    stats = {"mean": torch.from_numpy(f.mean(0)), "cov": torch.from_numpy(np.cov(f, rowvar=False))}
+    banked = set(torch.load(bank_path(dataset), weights_only=True)["indices"].tolist())
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)).tolist()
+    real = torch.tensor([i for i in order if i not in banked][: grading.REALISM_FLOOR_IMAGES])
+    g = grading.judge_features(images[real, 0], dataset)
+    stats["floor"] = grading.frechet_distance(g.mean(0), np.cov(g, rowvar=False), f.mean(0), np.cov(f, rowvar=False))
+    stats["knn_accuracy"] = float((grading.knn_labels(images[real, 0], dataset) == labels[real].numpy()).mean())
+    torch.save(stats, realism_path(dataset))
+    print(f"realism {dataset}: floor {stats['floor']:.3f}, nearest-neighbour accuracy on real images "
+          f"{stats['knn_accuracy']:.3f}", flush=True)
+    return realism_path(dataset)
+
+
 def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int = 0) -> Path:
     """copybank_<dataset>.pt: a random projection (784 -> dim) of a fixed random ``share`` of the training images
     and of the test images (no images), for grading.near_copy_share.  The rest of each set is what the false-flag
     rate is measured on (tests/test_judges.py)."""
-    images, _ = genkit.load_tensors(dataset, train=True)
-    test_images, _ = genkit.load_tensors(dataset, train=False)
+    images, train_labels = genkit.load_tensors(dataset, train=True)
+    test_images, test_labels = genkit.load_tensors(dataset, train=False)
     g = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(images), generator=g)[: int(share * len(images))]
     projection = torch.randn(784, dim, generator=g) / dim ** 0.5  # keeps L2 distances in expectation
     test_idx = torch.randperm(len(test_images), generator=torch.Generator().manual_seed(seed + 1))
     test_idx = test_idx[: int(share * len(test_images))]
     bank = torch.cat([images[idx], test_images[test_idx]]).reshape(len(idx) + len(test_idx), -1) @ projection
+    labels = torch.cat([train_labels[idx], test_labels[test_idx]])
     path = bank_path(dataset)
-    torch.save({"projection": projection, "bank": bank.half(), "indices": idx, "test_indices": test_idx}, path)
+    torch.save({"projection": projection, "bank": bank.half(), "labels": labels, "indices": idx,
+                "test_indices": test_idx}, path)
     print(f"copy bank {path.name}: {len(idx)} training and {len(test_idx)} test images projected to {dim} "
           "dimensions", flush=True)
     return path
@@ -120,8 +149,10 @@ def main(argv=None):
         check(name)
     for dataset in ("mnist", "fashion"):
         if not args.check and (args.force or not bank_path(dataset).exists()
-                               or "test_indices" not in torch.load(bank_path(dataset), weights_only=True)):
+                               or "labels" not in torch.load(bank_path(dataset), weights_only=True)):
             write_copy_bank(dataset)
+        if not args.check and (args.force or not realism_path(dataset).exists()):
+            write_realism_stats(dataset)
 
 
 if __name__ == "__main__":

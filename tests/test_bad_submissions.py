@@ -100,6 +100,28 @@ GENERATE_BAD = {
 }
 
 
+# In the grading kernel: every test the kernel runs reports a pass, and the quality question's samples are
+# stored training images written where the kernel leaves its samples.
+PATCH_OTTER = """import os, numpy as np
+import otter.test_files.exception_test as et
+from otter.test_files.abstract_test import TestCaseResult
+def run(self, env):
+    self.test_case_results = [TestCaseResult(test_case=tc, message="", passed=True) for tc in self.test_cases]
+et.ExceptionTestFile.run = run
+os.makedirs("kit-samples", exist_ok=True)
+np.save("kit-samples/dcgan.npy", np.load("copies.npy")[:1000].astype(np.float32) / 255)
+"""
+FOOL_PUBLIC_JUDGE = """judge = genkit.public_judge("mnist")
+    x = torch.rand(n, 1, 28, 28)
+    target = torch.randint(0, 10, (n,))
+    with torch.enable_grad():
+        for _ in range(12):
+            x.requires_grad_(True)
+            grad, = torch.autograd.grad(F.cross_entropy(judge(x), target), x)
+            x = (x.detach() - 0.03 * grad.sign()).clamp(0, 1)
+    return x.reshape(n, 28, 28).detach().numpy().astype(np.float32)"""
+
+
 @pytest.fixture(scope="module")
 def graded(release, tmp_path_factory):
     work = tmp_path_factory.mktemp("bad-submissions")
@@ -149,10 +171,19 @@ def graded(release, tmp_path_factory):
             training_images(work / "shifted" / "copies.npy", train=False, shift=(1, 1))), ag_zip),
         "patches_the_grading_code": (sub("patches_the_grading_code", nb("patches_the_grading_code", insert_after_setup(
             "import grading, sys\n"
-            "grading.check_judge_score = lambda *args, **kwargs: None  # the quality check always passes\n"
-            "judge = torch.load('judge_mnist_hidden.pt')  # the hidden judge's weights\n"
-            "sys.modules['otter'].__dict__.get('Notebook')"))), ag_zip),
+            "sys.modules['otter'].__dict__.get('Notebook')\n"
+            "grading.judged = lambda *args, **kwargs: None  # the quality tests always pass in the kernel\n"
+            "judge = torch.load('judge_mnist_hidden.pt')  # the hidden judge's weights")), ckpt), ag_zip),
         "another_lab": (sub("another_lab", release / "solutions" / "adversarial" / "adversarial.ipynb"), ag_zip),
+        # the untouched student notebook, no checkpoint, and a cell that makes otter's runner in the kernel
+        # report every test as passed and leaves stored training images as the DCGAN's samples
+        "patches_otter_in_the_kernel": (sub("patches_otter_in_the_kernel", edit_notebook(
+            release / "student_release" / LAB / f"{LAB}.ipynb", work / "patches_otter" / f"{LAB}.ipynb",
+            insert_after_setup(PATCH_OTTER)), training_images(work / "patches_otter" / "copies.npy")), ag_zip),
+        # generate returns uniform noise pushed by signed-gradient steps until the public judge reads a digit
+        "fools_the_public_judge": (sub("fools_the_public_judge", mutate(
+            solution, work / "fools_the_public_judge" / f"{LAB}.ipynb", [(GEN_RETURN, FOOL_PUBLIC_JUDGE)]), ckpt),
+            ag_zip),
     }
     for name, (new_return, _, _) in GENERATE_BAD.items():
         jobs[name] = (sub(name, mutate(solution, work / name / f"{LAB}.ipynb", [(GEN_RETURN, new_return)]), ckpt),
@@ -251,6 +282,36 @@ def test_a_generator_that_returns_shifted_test_images_fails_quality(graded):
     res = graded["returns_shifted_test_images"]
     assert lost_questions(res) == {"q7_quality"}, by_question(res)
     assert "copies of real training or test images" in feedback(res), feedback(res)
+
+
+def test_a_kernel_that_patches_otter_keeps_no_quality_point(graded):
+    """The kernel claims every test passed and leaves stored images as samples: the samples are judged outside the
+    kernel (copies), and the cell is flagged; the unit tests, which must run in the kernel, keep the kernel's word."""
+    res = graded["patches_otter_in_the_kernel"]
+    assert by_question(res)["q7_quality"][0] == 0, by_question(res)
+    assert "copies of real training or test images" in feedback(res), feedback(res)
+    assert "Flagged for the instructor:" in feedback(res) and "otter.test_files" in feedback(res), feedback(res)
+
+
+def test_images_that_fool_the_public_judge_fail_realism(graded):
+    res = graded["fools_the_public_judge"]
+    assert lost_questions(res) == {"q7_quality"}, by_question(res)
+    assert "far from real images" in feedback(res), feedback(res)
+
+
+def test_a_kernel_that_patches_grading_keeps_no_quality_point(graded):
+    """A cell replaces grading.judged in the kernel (so the quality tests pass there) and loads the hidden judge
+    (which the sample judge deleted before the notebook ran): the quality question is lost all the same."""
+    res = graded["patches_the_grading_code"]
+    assert lost_questions(res) == {"q7_quality"}, by_question(res)
+    assert "no samples of generate reached the autograder" in feedback(res), feedback(res)
+
+
+def test_the_judged_figures_reach_results_json(graded):
+    figures = graded["solution"]["extra_data"]["samples"]["dcgan"]
+    assert figures["samples"] == 1000 and figures["inception_score"] >= 3.0 and figures["copies"] == 0, figures
+    assert "extra_data" not in graded["missing_checkpoint"] or "error" in \
+        graded["missing_checkpoint"]["extra_data"]["samples"]["dcgan"]
 
 
 def test_a_notebook_from_another_lab_is_named_as_such(graded):

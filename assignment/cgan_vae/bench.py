@@ -18,8 +18,7 @@ from pathlib import Path
 
 import torch
 
-import grading
-from kit.bench import Run, label_figures, per_class_text, snapshot
+from kit.bench import Run, per_class_text, realism_text, sample_figures, snapshot
 from kit.labs import get
 
 LAB = get(Path(__file__).resolve().parent.name)
@@ -38,15 +37,16 @@ def cgan_run(ns: dict) -> Run:
 
     def judge(state):
         ns["cgan"] = snapshot(state["models"][2])  # G_avg: what generate samples from
-        return label_figures(ns["generate"], lab)
+        return sample_figures(ns["generate"], lab.CGAN)
 
     bars = lab.BARS
     return Run("cgan", lab.DATASET, new, train, judge, steps=9000, every=500, bars={
         f"label accuracy >= {CGAN_TARGET:.0%}": lambda f: f["accuracy"] >= CGAN_TARGET,
         f"grading bars (label accuracy >= {bars['cgan_label_accuracy']:.0%}, worst digit >= "
         f"{bars['cgan_min_class_accuracy']:.0%})":
-            lambda f: f["accuracy"] >= bars["cgan_label_accuracy"] and f["worst"] >= bars["cgan_min_class_accuracy"],
-    }, describe=lambda f: f"label accuracy {f['accuracy']:.1%}, worst digit {f['worst']:.0%} "
+            lambda f: f["accuracy"] >= bars["cgan_label_accuracy"] and f["worst"] >= bars["cgan_min_class_accuracy"]
+                      and f["realistic"],
+    }, describe=lambda f: f"label accuracy {f['accuracy']:.1%}, worst digit {f['worst']:.0%}, {realism_text(f)} "
                           f"{per_class_text(f['per_class'])}")
 
 
@@ -64,15 +64,16 @@ def vae_run(ns: dict) -> Run:
 
     def judge(state):
         ns["vae"] = snapshot(state["model"])
-        scores = dict(grading.sample_scores(ns["vae_generate"], lab.VAE_SAMPLES, lab.DATASET, name="vae_generate"))
+        scores = sample_figures(ns["vae_generate"], lab.VAE)
         recon, kl = (sum(state["history"][k][-50:]) / len(state["history"][k][-50:]) for k in ("recon", "kl"))
         return {**scores, "recon": recon, "kl": kl}
 
     bar = lab.BARS["vae_inception_score"]
     return Run("vae", lab.DATASET, new, train, judge, steps=3000, every=250, bars={
         f"grading bar (judge score >= {bar}, all digits)":
-            lambda f: f["inception_score"] >= bar and min(f["class_counts"]) > 0,
+            lambda f: f["inception_score"] >= bar and min(f["class_counts"]) > 0 and f["realistic"],
     }, describe=lambda f: f"recon {f['recon']:.1f}, KL {f['kl']:.1f}; judge score {f['inception_score']:.2f}, "
+                          f"{realism_text(f)}, "
                           f"per digit {f['class_counts']}")
 
 

@@ -1,6 +1,9 @@
 """grading_cgan_vae: the conditional GAN / VAE lab's quality bars, for its autograder only (never shipped to
-students).  The samples are judged by the shared checks of grading.py (hidden MNIST judge).
+students).  The samples are drawn in the grading kernel and judged outside it (``JUDGED``; grading.verdict, run by
+the autograder's samplejudge plugin with the hidden MNIST judge).
 """
+import grading
+
 DATASET = "mnist"
 
 # Bars on sample quality, set from measurement (python -m kit.bench --labs cgan_vae --seeds 0 1 2 --threads 1,
@@ -19,6 +22,28 @@ BARS = {
     # Inception Score under the hidden judge (1 to 10) of VAE_SAMPLES prior samples; a score rather than a
     # confident share, because an untrained decoder's grey blobs are read as one digit with high confidence
     "vae_inception_score": 5.0,
+    # realism (grading.fd_ratio, grading.agreement; 1 = as real as real digits).  CGAN: the reference 3.7 and
+    # 1.07; the reference's one sample per digit repeated 31 (and no variety); fooling images 500-1100 and
+    # 0.07-0.25.  VAE: the reference 55 and 0.65; fooling images as above.
+    "cgan_fd_ratio": 15,
+    "cgan_agreement": 0.5,
+    "vae_fd_ratio": 150,
+    "vae_agreement": 0.25,
 }
 SAMPLES_PER_CLASS = 200
 VAE_SAMPLES = 1000
+
+CGAN = grading.Draw("cgan", DATASET, "cgan_generator.pt", per_class=SAMPLES_PER_CLASS, fd_bar=BARS["cgan_fd_ratio"],
+                    agreement_bar=BARS["cgan_agreement"])
+VAE = grading.Draw("vae", DATASET, "vae.pt", n=VAE_SAMPLES, func="vae_generate", fd_bar=BARS["vae_fd_ratio"],
+                   agreement_bar=BARS["vae_agreement"])
+JUDGED = {
+    "cgan_label_accuracy": grading.Judged(
+        CGAN, "label_accuracy", BARS["cgan_label_accuracy"],
+        hint="Check that generate passes c to the generator and that both networks use the label, then train longer."),
+    "cgan_every_digit": grading.Judged(CGAN, "every_class_accuracy", BARS["cgan_min_class_accuracy"]),
+    "vae_inception_score": grading.Judged(
+        VAE, "inception_score", BARS["vae_inception_score"],
+        hint="Check the loss (both terms, summed over pixels and latent dimensions) and train longer."),
+    "vae_every_digit": grading.Judged(VAE, "every_class_drawn"),
+}

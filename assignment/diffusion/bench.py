@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 import genkit
-from kit.bench import Run, label_figures, per_class_text, snapshot
+from kit.bench import Run, per_class_text, realism_text, sample_figures, snapshot
 from kit.labs import get
 
 LAB = get(Path(__file__).resolve().parent.name)
@@ -41,7 +41,7 @@ def runs(ns: dict) -> list[Run]:
 
     def judge(state):
         ns["unet"] = snapshot(state["ema"])  # what generate samples from
-        return label_figures(ns["generate"], lab)
+        return sample_figures(ns["generate"], lab.DIFFUSION)
 
     bars = lab.BARS
     return [Run("diffusion", lab.DATASET, new, train, judge, steps=4000, every=500, bars={
@@ -49,8 +49,8 @@ def runs(ns: dict) -> list[Run]:
         f"grading bars (label accuracy >= {bars['diffusion_label_accuracy']:.0%}, worst digit >= "
         f"{bars['diffusion_min_class_accuracy']:.0%})":
             lambda f: f["accuracy"] >= bars["diffusion_label_accuracy"]
-            and f["worst"] >= bars["diffusion_min_class_accuracy"],
-    }, describe=lambda f: f"label accuracy {f['accuracy']:.1%}, worst digit {f['worst']:.0%} "
+            and f["worst"] >= bars["diffusion_min_class_accuracy"] and f["realistic"],
+    }, describe=lambda f: f"label accuracy {f['accuracy']:.1%}, worst digit {f['worst']:.0%}, {realism_text(f)} "
                           f"{per_class_text(f['per_class'])}")]
 
 

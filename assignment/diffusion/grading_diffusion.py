@@ -1,6 +1,9 @@
 """grading_diffusion: the diffusion lab's quality bars, for its autograder only (never shipped to students).
-The samples are judged by the shared checks of grading.py (hidden MNIST judge).
+The samples are drawn in the grading kernel and judged outside it (``JUDGED``; grading.verdict, run by the
+autograder's samplejudge plugin with the hidden MNIST judge).
 """
+import grading
+
 DATASET = "mnist"
 
 # Bars on sample quality, set from measurement (python -m kit.bench --labs diffusion --threads 1 --seeds 1 2;
@@ -17,5 +20,19 @@ BARS = {
     "diffusion_label_accuracy": 0.90,
     # the same share for the worst digit
     "diffusion_min_class_accuracy": 0.70,
+    # realism (grading.fd_ratio, grading.agreement; 1 = as real as real digits): the reference 6.5 and 1.06 (100
+    # samples per digit); its one sample per digit repeated 55 (and no variety); fooling images 500-1100, 0.07-0.25
+    "diffusion_fd_ratio": 25,
+    "diffusion_agreement": 0.5,
 }
 SAMPLES_PER_CLASS = 50
+
+DIFFUSION = grading.Draw("diffusion", DATASET, "diffusion_unet.pt", per_class=SAMPLES_PER_CLASS,
+                         fd_bar=BARS["diffusion_fd_ratio"], agreement_bar=BARS["diffusion_agreement"])
+JUDGED = {
+    "diffusion_label_accuracy": grading.Judged(
+        DIFFUSION, "label_accuracy", BARS["diffusion_label_accuracy"],
+        hint="Check that the U-Net uses t and the label, the sign of the guidance, and that generate passes c; "
+             "then train longer."),
+    "diffusion_every_digit": grading.Judged(DIFFUSION, "every_class_accuracy", BARS["diffusion_min_class_accuracy"]),
+}

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import torch
 
-import grading
-from kit.bench import Run, snapshot
+from kit.bench import Run, realism_text, sample_figures, snapshot
 from kit.labs import get
 
 LAB = get(Path(__file__).resolve().parent.name)
@@ -35,11 +34,12 @@ def runs(ns: dict) -> list[Run]:
 
     def judge(state):
         ns["generator"] = snapshot(state[0])  # what generate samples from
-        return grading.sample_scores(ns["generate"], lab.SAMPLES, lab.DATASET)
+        return sample_figures(ns["generate"], lab.DCGAN)
 
     bar = lab.BARS["dcgan_inception_score"]
     return [Run("dcgan", lab.DATASET, new, train, judge, steps=6000, every=250, until_bars=True, bars={
         f"quality bar (IS >= {bar}, all ten digits)":
-            lambda f: f["inception_score"] >= bar and min(f["class_counts"]) > 0,
+            lambda f: f["inception_score"] >= bar and min(f["class_counts"]) > 0 and f["realistic"],
     }, describe=lambda f: f"hidden-judge IS {f['inception_score']:.2f}, clear digits {f['confident_share']:.0%}, "
+                          f"{realism_text(f)}, "
                           f"digits present {sum(c > 0 for c in f['class_counts'])}/10")]

@@ -1,9 +1,11 @@
 """grading_wgan: the conditional WGAN-GP lab's quality bar, for its autograder only (never shipped to students).
 
 Label accuracy of ``generate(n, c)`` under the hidden Fashion-MNIST judge, as a share of that judge's accuracy
-on real test images (grading.judge_real_accuracy reads it from the judge's checkpoint), judged by
-grading.check_label_accuracy(..., of_real=True).
+on real test images (grading.judge_real_accuracy reads it from the judge's checkpoint).  The samples are drawn in
+the grading kernel and judged outside it (``JUDGED``; grading.verdict, run by the autograder's samplejudge plugin).
 """
+import grading
+
 DATASET = "fashion"
 
 # Bar set from measurement (one torch thread, hidden judge, SAMPLES_PER_CLASS samples per class, TEMPERATURE 0.7):
@@ -18,5 +20,17 @@ DATASET = "fashion"
 BARS = {
     # label accuracy of generate(n, c) under the hidden judge, divided by the judge's real-data accuracy
     "wgan_label_accuracy_share": 0.80,
+    # realism (grading.fd_ratio, grading.agreement; 1 = as real as real images): the reference 47 and 0.97; its
+    # one sample per class repeated 88 (and no variety); fooling images 198-290 and 0.13-0.15, uniform noise 276
+    "wgan_fd_ratio": 100,
+    "wgan_agreement": 0.5,
 }
 SAMPLES_PER_CLASS = 200
+
+WGAN = grading.Draw("wgan", DATASET, "wgan_generator.pt", per_class=SAMPLES_PER_CLASS, fd_bar=BARS["wgan_fd_ratio"],
+                    agreement_bar=BARS["wgan_agreement"])
+JUDGED = {
+    "wgan_label_accuracy": grading.Judged(
+        WGAN, "label_accuracy", BARS["wgan_label_accuracy_share"], of_real=True,
+        hint="Check that generate passes c to the generator and that both networks use the label, then train longer."),
+}

@@ -31,6 +31,10 @@ What it does (each safeguard is shown failing without it in tests/test_bad_submi
   the hidden judges, the copy banks, /autograder), otter's internals, sys.modules or builtins is listed after
   "Flagged for the instructor:" (kit.grade puts the list in a CSV column).  The check reads the notebook as
   submitted, outside the kernel; it is evidence for a person to look at, not a proof.
+* **What comes back from the kernel is only data.**  Otter reads the kernel's test results back with pickle (a
+  file, and log records over a socket) and the submission's ``.OTTER_LOG`` with dill: a student's cell could hand
+  otter's own process code to run that way.  The guard makes both pickles load only otter's result classes and
+  plain values, and deletes a submitted ``.OTTER_LOG`` (the kit never grades from the log).
 * Whatever was skipped, stopped or refused is listed, in plain words, in the ``output`` field of
   results.json, which Gradescope shows above the test results.
 """
@@ -45,7 +49,48 @@ from otter.plugins import AbstractOtterPlugin
 from traitlets import Bool, Dict, Integer
 
 TIMEOUT_NAME = "GradingTimeLimit"
+# What the kernel's pickles may hold: otter's result classes, and plain values (exceptions among them).
+RESULT_MODULES = ("otter.test_files", "otter.test_files.abstract_test", "otter.test_files.exception_test",
+                  "otter.test_files.ok_test", "otter.test_files.metadata_test", "otter.test_files.ottr_test")
+PLAIN = {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray", "int", "float", "bool", "complex",
+         "NoneType"}
 STOPPED: list[str] = []  # first lines of the cells stopped for time, in this grading run
+
+def data_only_unpickler(allow_results: bool):
+    """A pickle.Unpickler that builds only plain values (and, with ``allow_results``, otter's result classes): a
+    pickle that names any other callable (os.system, a module of the submission) raises UnpicklingError."""
+    import builtins
+    import importlib
+    import pickle
+
+    class DataOnly(pickle.Unpickler):
+        def find_class(self, module, name):
+            if module == "builtins" and "." not in name:
+                obj = getattr(builtins, name, None)
+                if name in PLAIN or (isinstance(obj, type) and issubclass(obj, BaseException)):
+                    return obj
+            if allow_results and module in RESULT_MODULES and "." not in name:
+                obj = getattr(importlib.import_module(module), name, None)
+                if isinstance(obj, type) and obj.__module__.startswith("otter.test_files"):
+                    return obj
+            raise pickle.UnpicklingError(f"the grading kernel sent back {module}.{name}, which is not a result")
+
+    return DataOnly
+
+
+def harden_otter() -> None:
+    """Make otter read what the kernel sends back as data only (see the module docstring)."""
+    import io
+    import types
+
+    import otter.execute
+    from otter.execute import logging as otter_logging
+
+    results = data_only_unpickler(allow_results=True)
+    records = data_only_unpickler(allow_results=False)
+    otter.execute.pickle = types.SimpleNamespace(load=lambda f: results(f).load())
+    otter_logging.LogRecordStreamHandler.unpickle = lambda self, data: records(io.BytesIO(data)).load()
+
 
 def container_memory() -> tuple:
     """(limit, in use) in bytes of the memory cgroup this process runs in (cgroup v1 or v2), or (None, None).
@@ -208,6 +253,14 @@ class GradeGuard(AbstractOtterPlugin):
         return self.plugin_config.get(key, default)
 
     def before_grading(self, ag_config):
+        import os
+
+        harden_otter()
+        log = os.path.join(os.path.dirname(self.submission_path), ".OTTER_LOG")
+        if os.path.exists(log):
+            os.remove(log)
+            self.notes.append("The submission's .OTTER_LOG file was removed: the autograder runs the notebook "
+                              "itself and does not read the log.")
         # otter's grade_notebook imports ExecutePreprocessor from nbconvert.preprocessors when it runs
         preprocessors.ExecutePreprocessor = guarded_preprocessor(
             int(self.config("cell_timeout", 180)), int(self.config("checks_timeout", 480)))

@@ -3,11 +3,18 @@
 * the hidden judges: classifiers of another architecture and seed than the
   public judge, so that a generator tuned against the public judge gains nothing;
 * checks on what a student's ``generate`` returns, each failing with one plain
-  sentence that says what was wrong and what to do.
+  sentence that says what was wrong and what to do;
+* judged samples (``Draw``, ``Judged``): in the grading kernel ``judged`` only draws a model's samples and leaves
+  them in SAMPLES_DIR; the autograder's plugin samplejudge.py judges them after the notebook has run, in otter's
+  own process, where no student code runs (``verdict``);
+* realism (``realism_figures``): the Frechet distance of the samples in the hidden judge's features to the real
+  test set, over the same distance for real training images (the floor), and the agreement of a second judge of
+  another kind (nearest neighbours among banked real images) with the label.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +63,11 @@ class HiddenJudgeNet(nn.Module):
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(4 * width, 10))
 
     def forward(self, x):
-        return self.head(self.features((x.reshape(-1, 1, 28, 28) - 0.5) / 0.5))
+        return self.head(self.embed(x))
+
+    def embed(self, x):
+        """The features the head reads: (N, 128) for x (N, 1, 28, 28) in [0, 1] (the realism measure uses them)."""
+        return self.features((x.reshape(-1, 1, 28, 28) - 0.5) / 0.5).flatten(1)
 
 
 _judges: dict = {}
@@ -134,9 +145,10 @@ def spread(images) -> float:
     return float(np.asarray(images, dtype=np.float64).std(axis=0).mean()) if len(images) > 1 else 0.0
 
 
-def check_variety(images, bar: float, what: str = "your samples") -> None:
-    """SubmissionError when ``images`` barely differ from each other (the same image on every call)."""
-    value = spread(images)
+def check_variety(images, bar: float, what: str = "your samples", value: float | None = None) -> None:
+    """SubmissionError when ``images`` barely differ from each other (the same image on every call); ``value``: their
+    spread, where it is already known."""
+    value = spread(images) if value is None else value
     if value < bar:
         raise SubmissionError(
             f"{what} barely differ from each other (pixel spread {value:.3f}, below {bar}; honest generators "
@@ -166,6 +178,7 @@ def copy_bank(dataset: str):
         path = data_file(f"copybank_{dataset}.pt")
         blob = torch.load(path, weights_only=True) if path.exists() else None
         _banks[dataset] = None if blob is None else (blob["projection"].float(), blob["bank"].float())
+        _banks[dataset + "/labels"] = None if blob is None else blob.get("labels")
     return _banks[dataset]
 
 
@@ -196,54 +209,15 @@ def near_copy_share(images, dataset: str = "mnist") -> float | None:
     return None if nearest is None else float((nearest < COPY_DISTANCE).float().mean())
 
 
-def check_not_copies(images, dataset: str = "mnist") -> None:
-    share = near_copy_share(images, dataset)
+def check_not_copies(images, dataset: str = "mnist", share: float | None = None) -> None:
+    """SubmissionError when more than COPY_SHARE_BAR of ``images`` are near copies of banked real images (``share``:
+    that share, where it is already known)."""
+    share = near_copy_share(images, dataset) if share is None else share
     if share is not None and share > COPY_SHARE_BAR:
         raise SubmissionError(
             f"{share:.0%} of your samples are (near) copies of real training or test images, perhaps shifted by a "
             "pixel or two (an honest generator draws none): generate must draw new images from the trained model, "
             "not return stored ones.")
-
-
-def judge_scores(images, judge, dataset: str = "mnist") -> dict:
-    """Inception Score, confident share (p >= 0.9) and predicted-class counts of images under ``judge``.
-
-    Raises SubmissionError when the images are (nearly) all the same (``check_variety``) or copies of
-    training images (``check_not_copies``).
-    """
-    check_variety(images, VARIETY_BARS["overall"])
-    check_not_copies(images, dataset)
-    return genkit.judge_report(images, judge=judge)
-
-
-# --------------------------------------------------------------------------
-# Conditional generators: does the hidden judge read each sample as the class asked for?
-# --------------------------------------------------------------------------
-
-_label_cache: dict = {}
-
-
-def label_accuracy(generate, dataset: str = "mnist", per_class: int = 100, seed: int = 0):
-    """Judge ``per_class`` samples of each class c = 0..9 from ``generate(n, c)`` with the hidden judge.
-
-    Returns (overall accuracy, per-class accuracies (10,), confusion counts (10, 10): rows = class asked for,
-    columns = class the judge reads).  Every output is checked with ``check_images`` first (a failure raises
-    SubmissionError with a plain sentence).  Cached per (generate, dataset, per_class, seed), so that the
-    tests of one question judge the samples once.
-    """
-    key = (id(generate), dataset, per_class, seed)
-    if key not in _label_cache:
-        judge = hidden_judge(dataset)
-        images = [sample(generate, per_class, c, seed=seed + c) for c in range(10)]
-        for c, x in enumerate(images):
-            check_variety(x, VARIETY_BARS["per_class"],
-                          f"the samples of class {genkit.CLASS_NAMES[dataset][c]}")
-        check_not_copies(np.concatenate(images), dataset)
-        pred = genkit.predict(judge, np.concatenate(images)).argmax(1).numpy().reshape(10, per_class)
-        confusion = np.stack([np.bincount(row, minlength=10) for row in pred])
-        per = np.diag(confusion) / per_class
-        _label_cache[key] = (float(per.mean()), per, confusion)
-    return _label_cache[key]
 
 
 def per_class_table(per_class, dataset: str = "mnist") -> str:
@@ -272,12 +246,6 @@ def explain_label_accuracy(per_class, confusion, dataset: str = "mnist") -> str:
 # --------------------------------------------------------------------------
 # The hidden tests every generative lab shares: each notebook calls them in one line.
 # --------------------------------------------------------------------------
-
-
-def clear_caches() -> None:
-    """Forget judged samples (the benchmark judges the same generate function after each round of training)."""
-    _label_cache.clear()
-    _score_cache.clear()
 
 
 def check_submitted(checkpoint: str) -> None:
@@ -326,62 +294,212 @@ def check_rejects_non_classes(generate, n: int = 4, name: str = "generate") -> N
                               "(c must be an integer from 0 to 9).")
 
 
-_score_cache: dict = {}
+# --------------------------------------------------------------------------
+# Realism: how close the samples are to the real data, measured two ways that a fooling image does not pass.
+# --------------------------------------------------------------------------
+# realism_<dataset>.pt (written by `python -m kit.judges`): the mean and covariance of the hidden judge's features
+# (HiddenJudgeNet.embed) over the real test set, the Frechet distance of REALISM_FLOOR_IMAGES real training images
+# to them (the floor), and the share of real training images whose nearest banked neighbours carry their label.
+REALISM_FLOOR_IMAGES = 1000
+KNN = 5
+_realism: dict = {}
 
 
-def sample_scores(generate, n: int, dataset: str = "mnist", seed: int = 0, name: str = "generate") -> dict:
-    """judge_scores of ``generate(n)`` under the hidden judge, computed once per generator (the tests of one
-    question share it)."""
-    key = (id(generate), n, dataset, seed)
-    if key not in _score_cache:
-        images = sample(generate, n, seed=seed, name=name)
-        _score_cache[key] = (judge_scores(images, hidden_judge(dataset), dataset), generate)  # keeps the id alive
-    return _score_cache[key][0]
+def clear_realism() -> None:
+    """Forget the loaded banks and realism statistics (kit.judges writes them anew)."""
+    _realism.clear()
+    _banks.clear()
 
 
-def check_judge_score(generate, n: int, bar: float, hint: str, dataset: str = "mnist",
-                      name: str = "generate") -> None:
-    """The Inception Score of ``n`` samples under the hidden judge must reach ``bar``."""
-    scores = sample_scores(generate, n, dataset, name=name)
-    if scores["inception_score"] < bar:
+def realism_stats(dataset: str) -> dict:
+    """The real-data statistics of ``dataset`` for realism_figures (loaded once)."""
+    if dataset not in _realism:
+        _realism[dataset] = {k: (v.double().numpy() if isinstance(v, torch.Tensor) else v)
+                             for k, v in torch.load(data_file(f"realism_{dataset}.pt"), weights_only=True).items()}
+    return _realism[dataset]
+
+
+def judge_features(images, dataset: str = "mnist") -> np.ndarray:
+    """The hidden judge's features (k, 128), float64, of images (k, 28, 28) in [0, 1]."""
+    judge = hidden_judge(dataset)
+    judge.eval()
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    with torch.no_grad():
+        return torch.cat([judge.embed(x[i:i + 500]) for i in range(0, len(x), 500)]).double().numpy()
+
+
+def frechet_distance(mean_a, cov_a, mean_b, cov_b) -> float:
+    """||mu_a - mu_b||^2 + tr(C_a + C_b - 2 (C_a^1/2 C_b C_a^1/2)^1/2) (Heusel et al., 2017), with symmetric
+    eigendecompositions only (no scipy)."""
+    w, v = np.linalg.eigh(cov_a)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)).sum()
+    return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * cross)
+
+
+def fd_ratio(images, dataset: str = "mnist") -> float:
+    """Frechet distance of ``images`` to the real test set in the hidden judge's features, over the floor (the same
+    distance for 1000 real training images): 1 is as real as real data; fooling images and noise score hundreds."""
+    stats = realism_stats(dataset)
+    f = judge_features(images, dataset)
+    return frechet_distance(f.mean(0), np.cov(f, rowvar=False), stats["mean"], stats["cov"]) / stats["floor"]
+
+
+def knn_labels(images, dataset: str = "mnist", k: int = KNN) -> np.ndarray:
+    """The label most common among the k nearest banked real images (projected pixels, as the copy check): a judge
+    with no gradient to follow, whose bank the kernel never sees."""
+    projection, banked = copy_bank(dataset)
+    labels = _banks[dataset + "/labels"]
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 784) @ projection
+    nearest = torch.cat([torch.cdist(x[i:i + 512], banked).topk(k, largest=False).indices
+                         for i in range(0, len(x), 512)])
+    return torch.mode(labels[nearest], dim=1).values.numpy()
+
+
+def agreement(images, labels, dataset: str = "mnist") -> float:
+    """Share of ``images`` whose nearest-neighbour label (knn_labels) is ``labels``, over the same share for real
+    images (1: agrees as often as on real data)."""
+    return float(np.mean(knn_labels(images, dataset) == np.asarray(labels))) / realism_stats(dataset)["knn_accuracy"]
+
+
+# --------------------------------------------------------------------------
+# Judged samples: drawn in the kernel, judged outside it (samplejudge.py).
+# --------------------------------------------------------------------------
+SAMPLES_DIR = "kit-samples"  # beside the notebook at grading: where the kernel leaves each model's samples
+
+
+@dataclass(frozen=True)
+class Draw:
+    """The samples of one model that the autograder judges: ``n`` images from ``func(n)``, or ``per_class`` images
+    of each class c from ``func(per_class, c)``, under fixed seeds; ``checkpoint`` must be in the submission.
+    ``fd_bar``: the highest fd_ratio that passes; ``agreement_bar``: the lowest agreement that passes."""
+    name: str
+    dataset: str
+    checkpoint: str
+    fd_bar: float
+    agreement_bar: float
+    n: int = 0
+    per_class: int = 0
+    func: str = "generate"
+    seed: int = 0
+
+    @property
+    def count(self) -> int:
+        return self.per_class * 10 if self.per_class else self.n
+
+    def run(self, generate) -> np.ndarray:
+        """The samples (count, 28, 28), float32, checked with check_images (SubmissionError on a bad output)."""
+        if self.per_class:
+            return np.concatenate([sample(generate, self.per_class, c, seed=self.seed + c, name=self.func)
+                                   for c in range(10)]).astype(np.float32)
+        return sample(generate, self.n, seed=self.seed, name=self.func).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One judged test: ``kind`` is "inception_score" (>= bar), "every_class_drawn", "label_accuracy" (>= bar; with
+    ``of_real`` as a share of the judge's real-data accuracy) or "every_class_accuracy" (every class >= bar)."""
+    draw: Draw
+    kind: str
+    bar: float = 0.0
+    hint: str = ""
+    of_real: bool = False
+
+
+def judged(spec: Judged, generate) -> None:
+    """In the grading kernel: draw ``spec.draw``'s samples with the student's ``generate`` and leave them in
+    SAMPLES_DIR for the autograder, which judges them after the notebook has run, outside this kernel.  Raises
+    SubmissionError for a missing checkpoint or a bad output (the same checks as the autograder's)."""
+    check_submitted(spec.draw.checkpoint)
+    path = Path(SAMPLES_DIR) / f"{spec.draw.name}.npy"
+    if not path.exists():
+        images = spec.draw.run(generate)
+        path.parent.mkdir(exist_ok=True)
+        np.save(path, images)
+
+
+def measure(draw: Draw, generate) -> dict:
+    """draw_figures of ``draw`` drawn from ``generate`` in this process (the benchmark judges as the autograder)."""
+    return draw_figures(draw, draw.run(generate))
+
+
+def draw_figures(draw: Draw, images) -> dict:
+    """Every figure the autograder reports for one model's samples: variety, copies, realism and the hidden judge's
+    verdicts (label accuracy per class for a conditional model, Inception Score and class counts otherwise)."""
+    images = check_images(images, draw.count, draw.func)
+    names = genkit.CLASS_NAMES[draw.dataset]
+    probs = genkit.predict(hidden_judge(draw.dataset), images)
+    read = probs.argmax(1).numpy()
+    figures = {"samples": draw.count, "spread": spread(images), "copies": near_copy_share(images, draw.dataset),
+               "fd_ratio": fd_ratio(images, draw.dataset)}
+    if draw.per_class:
+        asked = np.repeat(np.arange(10), draw.per_class)
+        confusion = np.stack([np.bincount(read[asked == c], minlength=10) for c in range(10)])
+        per = np.diag(confusion) / draw.per_class
+        figures.update(label_accuracy=float(per.mean()), per_class=[float(a) for a in per],
+                       confusion=confusion.tolist(), agreement=agreement(images, asked, draw.dataset),
+                       class_spread=[spread(images[asked == c]) for c in range(10)],
+                       judge_real_accuracy=judge_real_accuracy(draw.dataset))
+    else:
+        report = genkit.judge_report(images, judge=hidden_judge(draw.dataset))
+        figures.update(inception_score=float(report["inception_score"]),
+                       confident_share=float(report["confident_share"]),
+                       class_counts=[int(c) for c in report["class_counts"]],
+                       agreement=agreement(images, read, draw.dataset))
+    figures["classes"] = names
+    return figures
+
+
+def verdict(spec: Judged, figures: dict) -> None:
+    """SubmissionError (one paragraph a student can act on) unless ``figures`` (draw_figures) pass ``spec``.
+    In order: variety, no copies, the Frechet-distance realism bar, the test's own measure, and last the second
+    judge's agreement (so that an honest mistake, such as a generator that ignores its label, is told by the
+    per-class table)."""
+    draw, f = spec.draw, figures
+    what = f"the {f['samples']} samples of {draw.func}"
+    if draw.per_class:
+        for c, value in enumerate(f["class_spread"]):
+            check_variety(None, VARIETY_BARS["per_class"], f"the samples of class {f['classes'][c]}", value)
+    check_variety(None, VARIETY_BARS["overall"], what, f["spread"])
+    check_not_copies(None, draw.dataset, share=f["copies"])
+    if f["fd_ratio"] > draw.fd_bar:
         raise SubmissionError(
-            f"judge score (Inception Score with the hidden judge) of {n} samples from {name}: "
-            f"{scores['inception_score']:.2f}, below the bar {bar}; {scores['confident_share']:.0%} are clear "
-            f"images, samples per class: {scores['class_counts']}. {hint}")
-
-
-def check_every_class_drawn(generate, n: int, dataset: str = "mnist", name: str = "generate") -> None:
-    """Among ``n`` samples the hidden judge must find every class (no collapse onto some classes)."""
-    counts = sample_scores(generate, n, dataset, name=name)["class_counts"]
-    missing = [genkit.CLASS_NAMES[dataset][d] for d in range(10) if counts[d] == 0]
-    if missing:
-        raise SubmissionError(f"among {n} samples from {name} the hidden judge finds no {', '.join(missing)} "
-                              f"(samples per class: {counts}): the generator has collapsed onto some classes.")
-
-
-def check_label_accuracy(generate, dataset: str, per_class: int, bar: float, hint: str,
-                         of_real: bool = False) -> None:
-    """The hidden judge must read a share >= ``bar`` of ``per_class`` samples of each class as the class asked for
-    (with ``of_real``: that share divided by the judge's accuracy on real test images)."""
-    overall, per, confusion = label_accuracy(generate, dataset, per_class)
-    table = f"Per class ({per_class} samples each):\n{explain_label_accuracy(per, confusion, dataset)}"
-    if of_real:
-        real = judge_real_accuracy(dataset)
-        if overall / real < bar:
-            raise SubmissionError(
-                f"the hidden judge reads {overall:.1%} of your samples as the class you asked for, "
-                f"{overall / real:.0%} of its accuracy on real test images ({real:.1%}); the bar is {bar:.0%}. "
-                f"{table}\n{hint}")
-    elif overall < bar:
-        raise SubmissionError(f"the hidden judge reads {overall:.1%} of your samples as the class you asked for; "
-                              f"the bar is {bar:.0%}. {table}\n{hint}")
-
-
-def check_every_class_accuracy(generate, dataset: str, per_class: int, bar: float) -> None:
-    """Every class's label accuracy under the hidden judge must reach ``bar``."""
-    overall, per, confusion = label_accuracy(generate, dataset, per_class)
-    weak = [genkit.CLASS_NAMES[dataset][d] for d in range(10) if per[d] < bar]
-    if weak:
+            f"{what} are far from real images: their Frechet distance to the real test set, in the hidden judge's "
+            f"features, is {f['fd_ratio']:.0f} times that of real images (the bar is {draw.fd_bar:g}). Images "
+            "optimised to fool a classifier, noise, and broken contrast or range (map tanh outputs with "
+            "(x + 1) / 2) score hundreds; train the model and sample from it.")
+    if spec.kind == "inception_score" and f["inception_score"] < spec.bar:
         raise SubmissionError(
-            f"the hidden judge reads fewer than {bar:.0%} of the samples of {', '.join(weak)} as the class asked "
-            f"for. Per class ({per_class} samples each):\n{explain_label_accuracy(per, confusion, dataset)}")
+            f"judge score (Inception Score with the hidden judge) of {what}: {f['inception_score']:.2f}, below the "
+            f"bar {spec.bar}; {f['confident_share']:.0%} are clear images, samples per class: {f['class_counts']}. "
+            f"{spec.hint}")
+    if spec.kind == "every_class_drawn":
+        missing = [f["classes"][c] for c in range(10) if f["class_counts"][c] == 0]
+        if missing:
+            raise SubmissionError(f"among {what} the hidden judge finds no {', '.join(missing)} (samples per class: "
+                                  f"{f['class_counts']}): the generator has collapsed onto some classes.")
+    if spec.kind in ("label_accuracy", "every_class_accuracy"):
+        per, confusion = np.array(f["per_class"]), np.array(f["confusion"])
+        table = (f"Per class ({draw.per_class} samples each):\n"
+                 f"{explain_label_accuracy(per, confusion, draw.dataset)}")
+        overall = f["label_accuracy"]
+        if spec.kind == "label_accuracy" and spec.of_real:
+            real = f["judge_real_accuracy"]
+            if overall / real < spec.bar:
+                raise SubmissionError(
+                    f"the hidden judge reads {overall:.1%} of your samples as the class you asked for, "
+                    f"{overall / real:.0%} of its accuracy on real test images ({real:.1%}); the bar is "
+                    f"{spec.bar:.0%}. {table}\n{spec.hint}")
+        elif spec.kind == "label_accuracy" and overall < spec.bar:
+            raise SubmissionError(f"the hidden judge reads {overall:.1%} of your samples as the class you asked "
+                                  f"for; the bar is {spec.bar:.0%}. {table}\n{spec.hint}")
+        weak = [f["classes"][c] for c in range(10) if per[c] < spec.bar]
+        if spec.kind == "every_class_accuracy" and weak:
+            raise SubmissionError(f"the hidden judge reads fewer than {spec.bar:.0%} of the samples of "
+                                  f"{', '.join(weak)} as the class asked for. {table}")
+    if f["agreement"] < draw.agreement_bar:
+        told = "the class asked for" if draw.per_class else "the hidden judge's label"
+        raise SubmissionError(
+            f"a second judge (nearest real images) agrees with {told} on only {f['agreement']:.0%} of {what}, "
+            f"relative to real images (the bar is {draw.agreement_bar:.0%}): the samples do not look like the "
+            "class a classifier reads in them. Images optimised against a classifier fail here; train the model.")

@@ -1,0 +1,196 @@
+"""samplejudge: an otter-grader plugin that judges generated samples outside the student's kernel.
+
+The build (kit/build.py) puts this file, the hidden judges, the copy banks and the realism statistics at the root of
+every generative lab's autograder zip (not in files/, which otter copies beside the submission) and lists it in the
+zip's otter_config.json after the grading guard::
+
+    "plugins": [{"gradeguard.GradeGuard": {...}},
+                {"samplejudge.SampleJudge": {"lab": "cgan_vae",
+                                             "assets": ["judge_mnist_hidden.pt", "copybank_mnist.pt",
+                                                        "realism_mnist.pt"]}}]
+
+A judged test in a master notebook is one line, ``grading.judged(lab.JUDGED["cgan_label_accuracy"], generate)``:
+in the kernel it only draws the model's samples (under fixed seeds) and saves them in ``kit-samples/``.  Otter's
+test results come back from the kernel, which a student's cell can rewrite, so this plugin does not read them for
+these tests:
+
+* **before the notebook runs** (``before_grading``, in otter's process): it imports grading, genkit and the lab's
+  grading module from the zip's own copies, loads the hidden judge, the copy bank and the realism statistics into
+  memory and deletes those files from the disk, so that no student code can read them (and the copy of the zip
+  that ``python -m kit.grade`` hands otter, named by the environment variable KIT_AUTOGRADER_COPY); it reads the points and the
+  judged tests of each question from the zip's test files; it removes any ``kit-samples/`` shipped with the
+  submission;
+* **after the notebook has run** (``after_grading``, the kernel is gone): it judges each saved set of samples
+  (grading.draw_figures, grading.verdict: variety, copies, realism, then the test's own measure), sets the judged
+  test cases' results from that verdict alone, and recomputes each question's points from the zip's test files:
+  a test case's points are the file's, never the kernel's, and a question the zip does not have is dropped.
+
+The figures it measured (label accuracy per class, Inception Score, the realism figures) go into results.json as
+``extra_data``, keyed by model.  What this does not stop is written in README.md ("What the autograder protects").
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from otter.plugins import AbstractOtterPlugin
+
+JUDGED_CALL = re.compile(r"""JUDGED\[\s*["'](\w+)["']\s*\]""")
+
+
+def question_points(test_file: Path) -> tuple[str, dict, dict]:
+    """(question name, {test case: points}, {test case: JUDGED key}) of one of the zip's test files.
+
+    Points follow otter: a test case's own ``points``, and the question's remaining points shared equally among
+    the test cases that name none."""
+    source = test_file.read_text()
+    tree = ast.parse(source)
+    name, total, cases, judged = test_file.stem, None, {}, {}
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.decorator_list]
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id == "name":
+                name = ast.literal_eval(node.value)
+            elif node.targets[0].id == "points":
+                total = ast.literal_eval(node.value)
+        elif node in functions:
+            points = None
+            for dec in node.decorator_list:
+                if isinstance(dec, ast.Call):
+                    for kw in dec.keywords:
+                        if kw.arg == "points":
+                            points = ast.literal_eval(kw.value)
+            case = f"{name} - {functions.index(node) + 1}"  # otter's name for an unnamed test case
+            cases[case] = points
+            hit = JUDGED_CALL.search(ast.get_source_segment(source, node) or "")
+            if hit:
+                judged[case] = hit.group(1)
+    given = sum(p for p in cases.values() if p is not None)
+    unnamed = [c for c, p in cases.items() if p is None]
+    share = (max((total or 0) - given, 0) / len(unnamed)) if unnamed else 0
+    return name, {c: (share if p is None else p) for c, p in cases.items()}, judged
+
+
+class SampleJudge(AbstractOtterPlugin):
+    """See the module docstring."""
+
+    def __init__(self, submission_path, submission_metadata, plugin_config):
+        super().__init__(submission_path, submission_metadata, plugin_config or {})
+        self.questions: dict = {}  # question -> {test case: points}
+        self.judged: dict = {}     # (question, test case) -> JUDGED key
+        self.specs: dict = {}      # JUDGED key -> grading.Judged
+        self.figures: dict = {}    # model (Draw.name) -> draw_figures, or the reason there are none
+        self.grading = None
+
+    def before_grading(self, ag_config):
+        add_extra_data()
+        source = Path(ag_config.autograder_dir) / "source"
+        lab = self.plugin_config["lab"]
+        for f in sorted((source / "tests").glob("*.py")):
+            name, points, judged = question_points(f)
+            self.questions[name] = points
+            self.judged.update({(name, case): key for case, key in judged.items()})
+        sys.path.insert(0, str(source / "files"))  # the zip's own copies, read before any student code runs
+        try:
+            self.grading = importlib.import_module("grading")
+            self.specs = importlib.import_module(f"grading_{lab}").JUDGED
+        finally:
+            sys.path.remove(str(source / "files"))
+        self.grading.DATA_DIRS[:0] = [source]
+        for dataset in sorted({spec.draw.dataset for spec in self.specs.values()}):
+            self.grading.hidden_judge(dataset)
+            self.grading.copy_bank(dataset)
+            self.grading.realism_stats(dataset)
+        for name in self.plugin_config.get("assets", []):
+            for folder in (source, source / "files", Path(self.submission_path).parent):
+                (folder / name).unlink(missing_ok=True)
+        copy = os.environ.get("KIT_AUTOGRADER_COPY", "")  # kit.grade's private copy of the zip
+        if copy.endswith(".zip") and os.path.isfile(copy):
+            os.remove(copy)
+        shutil.rmtree(Path(self.submission_path).parent / self.grading.SAMPLES_DIR, ignore_errors=True)
+
+    def figures_of(self, draw) -> dict:
+        """draw_figures of the samples the kernel saved for ``draw``, or {"error": what went wrong}."""
+        if draw.name not in self.figures:
+            folder = Path(self.submission_path).parent
+            path = folder / self.grading.SAMPLES_DIR / f"{draw.name}.npy"
+            try:
+                if not (folder / draw.checkpoint).exists():
+                    self.grading.check_submitted(draw.checkpoint)
+                if not path.exists():
+                    raise self.grading.SubmissionError(
+                        f"no samples of {draw.func} reached the autograder: {draw.func} failed, or the cell that "
+                        "defines it did not run (see the error above).")
+                import numpy as np
+
+                self.figures[draw.name] = self.grading.draw_figures(draw, np.load(path, allow_pickle=False))
+            except self.grading.SubmissionError as exc:
+                self.figures[draw.name] = {"error": str(exc)}
+            except Exception as exc:  # an unreadable file: the student's fault, never a crashed autograder
+                self.figures[draw.name] = {"error": f"the samples of {draw.func} could not be read "
+                                                    f"({type(exc).__name__}: {exc})."}
+        return self.figures[draw.name]
+
+    def judge(self, key: str) -> str | None:
+        """None when the judged test ``key`` passes, else the message a student reads."""
+        spec = self.specs.get(key)
+        if spec is None:
+            return f"the autograder has no judged test {key!r}: tell your instructor."
+        figures = self.figures_of(spec.draw)
+        if "error" in figures:
+            return figures["error"]
+        try:
+            self.grading.verdict(spec, figures)
+        except self.grading.SubmissionError as exc:
+            return str(exc)
+        return None
+
+    def after_grading(self, results):
+        for name in list(results.results):
+            if name not in self.questions:
+                del results.results[name]  # not a question of this lab: the kernel made it up
+        for name, test_file in results.results.items():
+            points = self.questions[name]
+            test_file.test_case_results = [r for r in test_file.test_case_results if r.test_case.name in points]
+            test_file.test_cases = [tc for tc in test_file.test_cases if tc.name in points]
+            for tc in test_file.test_cases:
+                tc.points = points[tc.name]
+            for r in test_file.test_case_results:
+                r.test_case.points = points[r.test_case.name]
+                key = self.judged.get((name, r.test_case.name))
+                if key is not None:
+                    message = self.judge(key)
+                    r.passed = message is None
+                    r.message = "" if message is None else f"AssertionError: {message}"
+            present = {r.test_case.name for r in test_file.test_case_results}
+            score = sum(p for case, p in points.items() if case in present and any(
+                r.passed for r in test_file.test_case_results if r.test_case.name == case))
+            test_file.update_score(score)
+            test_file.all_or_nothing = False
+        results.set_plugin_data("SampleJudge", {model: {k: v for k, v in f.items() if k not in ("confusion", "classes")}
+                                                for model, f in self.figures.items()})
+
+
+def add_extra_data() -> None:
+    """Make otter's results.json carry this plugin's figures as Gradescope's ``extra_data`` (otter 7 keeps plugin
+    data out of it)."""
+    from otter.test_files import GradingResults
+
+    original = GradingResults.to_gradescope_dict
+    if getattr(original, "adds_extra_data", False):
+        return
+
+    def to_gradescope_dict(self, ag_config):
+        output = original(self, ag_config)
+        data = self.get_plugin_data("SampleJudge")
+        if data:
+            output["extra_data"] = {**output.get("extra_data", {}), "samples": data}
+        return output
+
+    to_gradescope_dict.adds_extra_data = True
+    GradingResults.to_gradescope_dict = to_gradescope_dict

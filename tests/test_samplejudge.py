@@ -1,0 +1,114 @@
+"""The sample judge (assignment/common/autograder/samplejudge.py) without otter run: its two events on a copy of the
+GAN lab's real autograder zip, with results shaped as the kernel sends them back (and as a cheating kernel would)."""
+from __future__ import annotations
+
+import json
+import zipfile
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+LAB = "gan"
+
+
+@pytest.fixture()
+def judge_env(release, tmp_path):
+    """(the plugin after before_grading, the autograder folder): the zip extracted as otter run does."""
+    import samplejudge
+
+    ag = tmp_path / "autograder"
+    with zipfile.ZipFile(release / "autograder" / f"{LAB}-autograder.zip") as z:
+        z.extractall(ag / "source")
+        config = json.loads(z.read("otter_config.json"))
+    sub = ag / "submission"
+    (sub / "kit-samples").mkdir(parents=True)
+    (sub / "kit-samples" / "dcgan.npy").write_bytes(b"shipped with the submission")
+    (sub / "dcgan_generator.pt").write_bytes((release / "solutions" / LAB / "dcgan_generator.pt").read_bytes())
+    entry = next(p["samplejudge.SampleJudge"] for p in config["plugins"] if "samplejudge.SampleJudge" in p)
+    plugin = samplejudge.SampleJudge(str(sub / f"{LAB}.ipynb"), {}, entry)
+    plugin.before_grading(SimpleNamespace(autograder_dir=str(ag)))
+    return plugin, ag
+
+
+def kernel_results(plugin, passed=True, points=None):
+    """GradingResults as a kernel would send them: every test case of every question, all passed (or not), with
+    ``points`` per test case if given (a cheat), plus a question the lab does not have."""
+    from otter.test_files import GradingResults
+    from otter.test_files.abstract_test import TestCase, TestCaseResult
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    files = []
+    for q, cases in {**plugin.questions, "q99_made_up": {"q99_made_up - 1": 1}}.items():
+        tcs = [TestCase(c, None, True, points or p, None, None) for c, p in cases.items()]
+        tf = ExceptionTestFile(q, f"tests/{q}.py", tcs, all_or_nothing=False)
+        tf.test_case_results = [TestCaseResult(tc, "", passed) for tc in tcs]
+        files.append(tf)
+    return GradingResults(files)
+
+
+def test_before_grading_reads_the_zip_and_takes_the_hidden_files_off_the_disk(judge_env):
+    plugin, ag = judge_env
+    for name in plugin.plugin_config["assets"]:
+        assert not (ag / "source" / name).exists() and not (ag / "source" / "files" / name).exists(), name
+    assert not (ag / "submission" / "kit-samples").exists()  # what the submission shipped there is gone
+    assert plugin.questions["q7_quality"] == {"q7_quality - 1": 2, "q7_quality - 2": 1}
+    assert set(plugin.judged.values()) == {"dcgan_inception_score", "dcgan_every_digit"}
+    assert plugin.grading.hidden_judge("mnist") is not None  # loaded before the files went
+
+
+def test_after_grading_judges_the_samples_and_keeps_the_zips_points(judge_env, release):
+    from kit.notebook import lab_code
+
+    plugin, ag = judge_env
+    ns = lab_code(LAB, release)
+    (ag / "submission" / "kit-samples").mkdir()
+    np.save(ag / "submission" / "kit-samples" / "dcgan.npy", plugin.specs["dcgan_inception_score"].draw.run(
+        ns["generate"]))
+    results = kernel_results(plugin, points=100)
+    plugin.after_grading(results)
+    assert "q99_made_up" not in results.results
+    assert results.get_score("q7_quality") == 3 and results.results["q7_quality"].possible == 3
+    assert results.total == results.possible == 12
+    assert results.get_plugin_data("SampleJudge")["dcgan"]["inception_score"] >= 3.0
+
+
+def test_noise_claimed_as_passing_loses_the_quality_points(judge_env):
+    plugin, ag = judge_env
+    (ag / "submission" / "kit-samples").mkdir()
+    np.save(ag / "submission" / "kit-samples" / "dcgan.npy",
+            np.random.default_rng(0).random((1000, 28, 28), dtype=np.float32))
+    results = kernel_results(plugin)
+    plugin.after_grading(results)
+    assert results.get_score("q7_quality") == 0
+    messages = [r.message for r in results.results["q7_quality"].test_case_results]
+    assert all("far from real images" in m for m in messages), messages
+
+
+def test_no_samples_fail_the_judged_tests_with_a_reason(judge_env):
+    plugin, _ = judge_env
+    results = kernel_results(plugin)
+    plugin.after_grading(results)
+    assert results.get_score("q7_quality") == 0 and results.get_score("q6_generate") == 2
+    assert "no samples of generate reached the autograder" in results.results["q7_quality"].test_case_results[0].message
+
+
+def test_a_pickle_that_runs_code_is_refused():
+    """The kernel's results come back through pickle; the guard lets only otter's result classes and plain values
+    through (gradeguard.data_only_unpickler)."""
+    import io
+    import os
+    import pickle
+
+    import gradeguard
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    unpickler = gradeguard.data_only_unpickler(allow_results=True)
+    with pytest.raises(pickle.UnpicklingError, match="posix.system|os.system"):
+        unpickler(io.BytesIO(pickle.dumps(Evil()))).load()
+    from otter.test_files import GradingResults
+    honest = GradingResults([])
+    assert isinstance(unpickler(io.BytesIO(pickle.dumps(honest))).load(), GradingResults)
