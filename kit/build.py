@@ -4,6 +4,7 @@ a Gradescope autograder zip.
     python -m kit.build                  # build into the repository (student_release/, solutions/, autograder/)
     python -m kit.build --out /tmp/rel   # build somewhere else (the test suite does this)
     python -m kit.build --retrain        # train the reference checkpoints again first (minutes)
+    python -m kit.build --leaderboard    # zips that also fill Gradescope's leaderboard (off by default)
 
 For each lab:
 1. stage: the master notebook, the shared files (assignment/common/student and assignment/common/autograder:
@@ -121,12 +122,14 @@ def rewrite_zip(ag_zip: Path, dest: Path, edit_config=None, add: dict | None = N
     return dest
 
 
-def judged_datasets(lab: str) -> list[str]:
-    """The datasets whose samples the lab's samplejudge judges (its grading module's JUDGED), sorted."""
-    return sorted({spec.draw.dataset for spec in getattr(get(lab).grading, "JUDGED", {}).values()})
+def judged_assets(lab: str) -> list[str] | None:
+    """The autograder files the lab's samplejudge reads and then deletes (its grading module's JUDGED draws' assets),
+    sorted; None where the lab judges nothing outside the kernel."""
+    specs = getattr(get(lab).grading, "JUDGED", None)
+    return None if specs is None else sorted({a for spec in specs.values() for a in spec.draw.assets})
 
 
-def add_guard(lab: str, ag_zip: Path, student_notebook: Path, **limits) -> None:
+def add_guard(lab: str, ag_zip: Path, student_notebook: Path, leaderboard: bool = False, **limits) -> None:
     """Put the plugins at the root of the autograder zip and switch them on in otter_config.json: gradeguard.py
     always; samplejudge.py where the lab judges samples, with the hidden judge, the copy bank and the realism
     statistics of each judged dataset at the zip's root too (out of files/, which otter copies beside the
@@ -136,11 +139,9 @@ def add_guard(lab: str, ag_zip: Path, student_notebook: Path, **limits) -> None:
     plugins = [gradeguard.config_for(lab, student_notebook, **{**GUARD_LIMITS, **limits})]
     add = {"gradeguard.py": TO_AUTOGRADER / "gradeguard.py"}
     move = {}
-    datasets = judged_datasets(lab)
-    if datasets:
-        assets = [f"{kind}_{dataset}{tail}" for dataset in datasets
-                  for kind, tail in (("judge", "_hidden.pt"), ("copybank", ".pt"), ("realism", ".pt"))]
-        plugins.append({"samplejudge.SampleJudge": {"lab": lab, "assets": assets}})
+    assets = judged_assets(lab)
+    if assets is not None:
+        plugins.append({"samplejudge.SampleJudge": {"lab": lab, "assets": assets, "leaderboard": leaderboard}})
         add["samplejudge.py"] = TO_AUTOGRADER / "samplejudge.py"
         with zipfile.ZipFile(ag_zip) as z:
             names = set(z.namelist())
@@ -152,6 +153,7 @@ def add_guard(lab: str, ag_zip: Path, student_notebook: Path, **limits) -> None:
 
     def switch_on(config):
         config["plugins"] = plugins
+        config["show_hidden"] = True  # students see every question's result once grades are published
         config.pop("assignment_name", None)  # the guard checks it and still writes results.json
 
     rewrite_zip(ag_zip, ag_zip, switch_on, add, move)
@@ -178,7 +180,7 @@ def submission_zip(notebook: Path, files: list[Path], dest: Path) -> Path:
 
 
 def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bool,
-              results_dir: Path | None = None) -> dict:
+              results_dir: Path | None = None, leaderboard: bool = False) -> dict:
     lab = get(name)
     config = lab.config
     make_reference(lab, force=do_retrain)
@@ -191,7 +193,7 @@ def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bo
     solution = ag_dir / lab.notebook.name
     stable_ids(solution)
     stable_ids(student_dir / lab.notebook.name)
-    add_guard(name, ag_zip, student_dir / lab.notebook.name)
+    add_guard(name, ag_zip, student_dir / lab.notebook.name, leaderboard=leaderboard)
     if lab.reference.exists():
         for f in lab.reference.iterdir():
             shutil.copy(f, ag_dir)
@@ -235,12 +237,14 @@ def main(argv=None):
     ap.add_argument("--retrain", action="store_true", help="train the reference checkpoints again")
     ap.add_argument("--no-execute", action="store_true", help="do not execute the solution notebooks")
     ap.add_argument("--results", type=Path, help="keep each solution's grading results here as <lab>.json")
+    ap.add_argument("--leaderboard", action="store_true",
+                    help="fill Gradescope's leaderboard with each submission's quality figures (off by default)")
     args = ap.parse_args(argv)
     summary = {}
     with tempfile.TemporaryDirectory(prefix="kit-build-") as tmp:
         for lab in args.labs:
             res = build_lab(lab, args.out.resolve(), Path(tmp) / lab, args.retrain, not args.no_execute,
-                            args.results.resolve() if args.results else None)
+                            args.results.resolve() if args.results else None, args.leaderboard)
             summary[lab] = {"score": res["score"], "possible": res["possible"], "grading_s": round(res["seconds"], 1)}
     print(json.dumps(summary))
 

@@ -161,7 +161,28 @@ def row(name: str, lab: str, results: dict | None, error: str = "") -> dict:
     r = {"name": name, "lab": lab, "total": results.get("score", 0.0), "possible": results.get("possible", 0.0),
          "flags": "; ".join(flags), "errors": "; ".join(errors)}
     r.update({q: s for q, (s, _) in per_question(results).items()})
+    r.update(figure_columns(results))
     return r
+
+
+# The figures the sample judge measured (results.json's extra_data), as CSV columns "<model>.<figure>".
+FIGURES = ("label_accuracy", "inception_score", "fd_ratio", "agreement", "copies", "success", "error")
+
+
+def figure_columns(results: dict) -> dict:
+    """{"cgan.label_accuracy": 0.995, "cgan.per_class": "100 100 99 ...", "cgan.fd_ratio": 3.6, ...} from the
+    results' extra_data (figures rounded to 4 places, per-class accuracies in whole percent)."""
+    out = {}
+    for model, figures in ((results.get("extra_data") or {}).get("samples") or {}).items():
+        for key in FIGURES:
+            value = figures.get(key)
+            if isinstance(value, float):
+                value = round(value, 4)
+            if value is not None:
+                out[f"{model}.{key}"] = value
+        if figures.get("per_class"):
+            out[f"{model}.per_class"] = " ".join(f"{100 * a:.0f}" for a in figures["per_class"])
+    return out
 
 
 def plan(paths: list[Path], out: Path, lab: str | None = None, autograder: Path | None = None):
@@ -230,8 +251,11 @@ def grade_class(paths: list[Path], out: Path, lab: str | None = None, autograder
 
 
 def columns(rows: list[dict]) -> list[str]:
-    """name, lab, every question any row has (sorted), total, possible, flags, errors."""
-    return [*FIRST, *sorted({k for r in rows for k in r} - {*FIRST, *LAST}), *LAST]
+    """name, lab, every question any row has (sorted), total, possible, flags, errors, then the judged figures
+    ("<model>.<figure>", sorted)."""
+    keys = {k for r in rows for k in r} - {*FIRST, *LAST}
+    figures = sorted(k for k in keys if "." in k)
+    return [*FIRST, *sorted(keys - set(figures)), *LAST, *figures]
 
 
 def write_csv(rows: list[dict], path: Path) -> None:

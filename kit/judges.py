@@ -96,7 +96,8 @@ def realism_path(dataset: str) -> Path:
 def write_realism_stats(dataset: str, seed: int = 5) -> Path:
     """realism_<dataset>.pt for grading.fd_ratio and grading.agreement: the mean and covariance of the hidden judge's
     features over the real test set; the floor, the Frechet distance of REALISM_FLOOR_IMAGES real training images
-    outside the copy bank to them; the share of those images whose nearest banked neighbours carry their label."""
+    outside the copy bank to them; the share of those images whose nearest banked neighbours carry their label; the
+    mean pixel value of the test set."""
     import numpy as np
 
     grading.clear_realism()
@@ -108,8 +109,9 @@ def write_realism_stats(dataset: str, seed: int = 5) -> Path:
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)).tolist()
     real = torch.tensor([i for i in order if i not in banked][: grading.REALISM_FLOOR_IMAGES])
     g = grading.judge_features(images[real, 0], dataset)
-    stats["floor"] = grading.frechet_distance(g.mean(0), np.cov(g, rowvar=False), f.mean(0), np.cov(f, rowvar=False))
+    stats["floor"] = genkit.frechet_distance(g.mean(0), np.cov(g, rowvar=False), f.mean(0), np.cov(f, rowvar=False))
     stats["knn_accuracy"] = float((grading.knn_labels(images[real, 0], dataset) == labels[real].numpy()).mean())
+    stats["pixel_mean"] = float(test_images.mean())
     torch.save(stats, realism_path(dataset))
     print(f"realism {dataset}: floor {stats['floor']:.3f}, nearest-neighbour accuracy on real images "
           f"{stats['knn_accuracy']:.3f}", flush=True)
@@ -118,7 +120,8 @@ def write_realism_stats(dataset: str, seed: int = 5) -> Path:
 
 def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int = 0) -> Path:
     """copybank_<dataset>.pt: a random projection (784 -> dim) of a fixed random ``share`` of the training images
-    and of the test images (no images), for grading.near_copy_share.  The rest of each set is what the false-flag
+    and of the test images (no images), with their labels (grading.knn_labels) and the projections of their zoomed
+    crops (grading.zoom, grading.ZOOMS), for grading.near_copy_share.  The rest of each set is what the false-flag
     rate is measured on (tests/test_judges.py)."""
     images, train_labels = genkit.load_tensors(dataset, train=True)
     test_images, test_labels = genkit.load_tensors(dataset, train=False)
@@ -129,9 +132,11 @@ def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int 
     test_idx = test_idx[: int(share * len(test_images))]
     bank = torch.cat([images[idx], test_images[test_idx]]).reshape(len(idx) + len(test_idx), -1) @ projection
     labels = torch.cat([train_labels[idx], test_labels[test_idx]])
+    banked = torch.cat([images[idx], test_images[test_idx]])[:, 0]
+    zoomed = torch.cat([grading.zoom(banked, crop).reshape(len(banked), -1) @ projection for crop in grading.ZOOMS])
     path = bank_path(dataset)
-    torch.save({"projection": projection, "bank": bank.half(), "labels": labels, "indices": idx,
-                "test_indices": test_idx}, path)
+    torch.save({"projection": projection, "bank": bank.half(), "labels": labels, "zoomed": zoomed.half(),
+                "indices": idx, "test_indices": test_idx}, path)
     print(f"copy bank {path.name}: {len(idx)} training and {len(test_idx)} test images projected to {dim} "
           "dimensions", flush=True)
     return path
@@ -149,7 +154,7 @@ def main(argv=None):
         check(name)
     for dataset in ("mnist", "fashion"):
         if not args.check and (args.force or not bank_path(dataset).exists()
-                               or "labels" not in torch.load(bank_path(dataset), weights_only=True)):
+                               or "zoomed" not in torch.load(bank_path(dataset), weights_only=True)):
             write_copy_bank(dataset)
         if not args.check and (args.force or not realism_path(dataset).exists()):
             write_realism_stats(dataset)

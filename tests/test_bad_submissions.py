@@ -175,11 +175,11 @@ def graded(release, tmp_path_factory):
             "grading.judged = lambda *args, **kwargs: None  # the quality tests always pass in the kernel\n"
             "judge = torch.load('judge_mnist_hidden.pt')  # the hidden judge's weights")), ckpt), ag_zip),
         "another_lab": (sub("another_lab", release / "solutions" / "adversarial" / "adversarial.ipynb"), ag_zip),
-        # the untouched student notebook, no checkpoint, and a cell that makes otter's runner in the kernel
+        # the untouched student notebook (with a checkpoint), and a cell that makes otter's runner in the kernel
         # report every test as passed and leaves stored training images as the DCGAN's samples
         "patches_otter_in_the_kernel": (sub("patches_otter_in_the_kernel", edit_notebook(
             release / "student_release" / LAB / f"{LAB}.ipynb", work / "patches_otter" / f"{LAB}.ipynb",
-            insert_after_setup(PATCH_OTTER)), training_images(work / "patches_otter" / "copies.npy")), ag_zip),
+            insert_after_setup(PATCH_OTTER)), ckpt, training_images(work / "patches_otter" / "copies.npy")), ag_zip),
         # generate returns uniform noise pushed by signed-gradient steps until the public judge reads a digit
         "fools_the_public_judge": (sub("fools_the_public_judge", mutate(
             solution, work / "fools_the_public_judge" / f"{LAB}.ipynb", [(GEN_RETURN, FOOL_PUBLIC_JUDGE)]), ckpt),
@@ -309,6 +309,8 @@ def test_a_kernel_that_patches_grading_keeps_no_quality_point(graded):
 
 def test_the_judged_figures_reach_results_json(graded):
     figures = graded["solution"]["extra_data"]["samples"]["dcgan"]
+    assert "leaderboard" not in graded["solution"]  # off by default
+    assert 0 < graded["solution"]["extra_data"]["grading_seconds"] < graded["solution"]["seconds"]
     assert figures["samples"] == 1000 and figures["inception_score"] >= 3.0 and figures["copies"] == 0, figures
     assert "extra_data" not in graded["missing_checkpoint"] or "error" in \
         graded["missing_checkpoint"]["extra_data"]["samples"]["dcgan"]

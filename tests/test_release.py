@@ -126,3 +126,41 @@ def test_grade_command_writes_a_csv(release, tmp_path):
     assert rows["alice"]["lab"] == lab and float(rows["alice"]["q1_discriminator_loss"]) == 2
     assert "pass --lab" in rows["mystery"]["errors"]
     assert "alice.zip" in proc.stdout and "q7_quality" in proc.stdout
+
+
+def stated(value: float) -> set[str]:
+    """The ways a bar may be written in a notebook: 3.0, 250, 95 %."""
+    return {f"{value:g}", f"{value:.1f}", f"{100 * value:g} %"}
+
+
+@pytest.mark.parametrize("lab", [lab for lab in LABS if hasattr(get(lab).grading, "JUDGED")
+                                 and hasattr(get(lab).grading, "DATASET")])
+def test_every_judged_bar_is_stated_in_the_student_notebook(release, lab):
+    """Each bar the sample judge applies (the measure's, and the realism bars of each model) is written in the
+    student's notebook, in bold beside its question, so that no student meets a bar only in the feedback."""
+    nb = nbformat.read(release / "student_release" / lab / f"{lab}.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    bars = {}
+    for key, spec in get(lab).grading.JUDGED.items():
+        if spec.bar:
+            bars[f"{key} bar"] = spec.bar
+        bars[f"{spec.draw.name} realism bar"] = spec.draw.fd_bar
+        bars[f"{spec.draw.name} agreement bar"] = spec.draw.agreement_bar
+    missing = {name: v for name, v in bars.items() if not any(f"**≥ {s}" in text or f"**≤ {s}" in text
+                                                              or f"**{s}" in text for s in stated(v))}
+    assert not missing, f"{lab}: bars not stated in bold in the student notebook: {missing}"
+
+
+# Documents a student does not have: the course's lab sheets ("task 2.1"), the kit's README and issues.
+ELSEWHERE = re.compile(r"\btasks? \d|\blab sheet|\bREADME\b|\bthe issue\b|\bseed 00\d", re.I)
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_student_notebook_stands_alone(release, lab):
+    nb = nbformat.read(release / "student_release" / lab / f"{lab}.ipynb", as_version=4)
+    cited = [(i, m.group(0)) for i, c in enumerate(nb.cells) for m in ELSEWHERE.finditer(c.source)]
+    assert not cited, f"{lab}: cells cite documents the student does not have: {cited}"
+
+
+def test_the_stand_alone_scan_can_fail():
+    assert ELSEWHERE.search("as task 2.3 of the lab sheet asks") and ELSEWHERE.search("see the README of your course")

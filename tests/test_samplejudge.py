@@ -70,7 +70,13 @@ def test_after_grading_judges_the_samples_and_keeps_the_zips_points(judge_env, r
     assert "q99_made_up" not in results.results
     assert results.get_score("q7_quality") == 3 and results.results["q7_quality"].possible == 3
     assert results.total == results.possible == 12
-    assert results.get_plugin_data("SampleJudge")["dcgan"]["inception_score"] >= 3.0
+    data = results.get_plugin_data("SampleJudge")
+    assert data["figures"]["dcgan"]["inception_score"] >= 3.0
+    assert data["leaderboard"] == []  # off unless the instructor switches it on
+    plugin.plugin_config["leaderboard"] = True
+    plugin.after_grading(results)
+    board = {e["name"]: e for e in results.get_plugin_data("SampleJudge")["leaderboard"]}
+    assert board["dcgan: judge score"]["order"] == "desc" and board["dcgan: FD / floor"]["order"] == "asc"
 
 
 def test_noise_claimed_as_passing_loses_the_quality_points(judge_env):
@@ -91,6 +97,17 @@ def test_no_samples_fail_the_judged_tests_with_a_reason(judge_env):
     plugin.after_grading(results)
     assert results.get_score("q7_quality") == 0 and results.get_score("q6_generate") == 2
     assert "no samples of generate reached the autograder" in results.results["q7_quality"].test_case_results[0].message
+
+
+def test_hidden_test_source_is_taken_out_of_the_feedback():
+    """otter quotes the failing line of a test; for hidden tests the guard keeps only the exception."""
+    import gradeguard
+
+    message = ("❌ Test case failed\nError at line 11 in test q1_discriminator_loss:\n"
+               "      loss = discriminator_loss(torch.zeros(4), torch.zeros(3))\nTypeError: 'NoneType' object is not callable")
+    clean = gradeguard.without_test_source(message)
+    assert "torch.zeros(4)" not in clean and "Error at line" not in clean
+    assert clean.endswith("TypeError: 'NoneType' object is not callable") and clean.startswith("❌ Test case failed")
 
 
 def test_a_pickle_that_runs_code_is_refused():

@@ -11,12 +11,17 @@
 * ``attack_report``: runs a student's attack once per model and checks what it returns; every failure is one
   plain sentence.
 
+* ``JUDGED``: the attack's and fool's outputs, judged outside the kernel by the autograder's samplejudge plugin
+  (``AttackDraw``, ``AttackJudged``).
+
 Both .pt files are written by make_reference.py (beside this module in the repository) from fixed seeds.
 """
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -184,3 +189,96 @@ def correctly_classified_fours(model: nn.Module, minimum: int = 20) -> torch.Ten
     fours = heldout()["fours"]
     keep = genkit.predict(copy.deepcopy(model), fours).argmax(1) == SOURCE
     return fours[keep] if int(keep.sum()) >= minimum else fours
+
+
+# --------------------------------------------------------------------------
+# Judged outside the kernel (the autograder's samplejudge plugin): the kernel runs the student's attack and fool
+# against the reference CNN and saves what they return; the plugin, with its own copies of the CNN and the held-out
+# set (loaded before any student code ran), checks the budget, the range and the success.
+# --------------------------------------------------------------------------
+FOOL_STARTS = (("uniform noise", 9, 16, 0), ("the all-zero image", 9, 1, None), ("uniform noise", 3, 8, 1))
+
+
+def fool_starts() -> list[tuple[str, int, torch.Tensor]]:
+    """(what, target, start images) of the three fool() runs the tests make: 16 noise images and the zero image
+    towards 9, 8 other noise images towards 3 (fixed seeds, so the autograder makes the same starts again)."""
+    out = []
+    for what, target, n, seed in FOOL_STARTS:
+        start = (torch.zeros(n, 1, 28, 28) if seed is None
+                 else torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)))
+        out.append((what, target, start))
+    return out
+
+
+@dataclass(frozen=True)
+class AttackDraw:
+    """What the kernel saves: ``func`` ("targeted_attack" or "fool") run against the reference CNN.  The kernel needs
+    the CNN and the held-out set to run the attack, so no asset is deleted; the plugin judges with its own copies."""
+    name: str
+    func: str
+    checkpoint: str = ""
+    assets: tuple = ()
+
+    def preload(self) -> None:
+        reference_cnn()
+        heldout()
+
+    def run(self, func) -> np.ndarray:
+        if self.func == "targeted_attack":
+            return attack_report(func, reference_cnn(), heldout()["fours"])["x"].numpy()
+        conf = BARS["fool_confidence"]
+        xs = [check_adversarial(func(copy.deepcopy(reference_cnn()), start.clone(), target, confidence=conf,
+                                     step_size=0.01, max_steps=300), start, eps=1.0, name="fool", like="start")
+              for _, target, start in fool_starts()]
+        return torch.cat(xs).numpy()
+
+    def figures(self, x) -> dict:
+        x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+        if self.func == "targeted_attack":
+            fours = heldout()["fours"]
+            x = check_adversarial(x, fours, ATTACK["eps"])
+            read = genkit.predict(copy.deepcopy(reference_cnn()), x).argmax(1)
+            return {"images": len(x), "success": float((read == TARGET).float().mean()),
+                    "linf": float((x - fours).abs().amax())}
+        starts = fool_starts()
+        x = check_adversarial(x, torch.cat([s for _, _, s in starts]), eps=1.0, name="fool", like="start")
+        p, i = [], 0
+        for what, target, start in starts:
+            probs = genkit.predict(copy.deepcopy(reference_cnn()), x[i:i + len(start)])
+            p.append({"from": what, "target": target, "p_min": float(probs[:, target].min())})
+            i += len(start)
+        return {"runs": p}
+
+
+@dataclass(frozen=True)
+class AttackJudged:
+    """``kind``: "budget" (the outputs stay within eps and [0, 1]: figures() raised otherwise), "success" (a share
+    >= attack_bar() of the 4s read as 9), "fool_nines" / "fool_target" (fool's images reach the confidence)."""
+    draw: AttackDraw
+    kind: str
+
+    def check(self, figures: dict) -> None:
+        conf = BARS["fool_confidence"]
+        if self.kind == "success" and figures["success"] < attack_bar():
+            raise SubmissionError(
+                f"against the course's CNN your attack (eps = {ATTACK['eps']}, step size {ATTACK['step_size']}, "
+                f"{ATTACK['steps']} steps) turns {figures['success']:.0%} of {figures['images']} held-out 4s into 9s; "
+                f"the bar is {attack_bar():.0%}. Lower the cross-entropy of the target class (not raise the loss of "
+                "the true class), with the sign of its gradient.")
+        for run in figures.get("runs", []):
+            wanted = self.kind == "fool_nines" and run["target"] == 9 or self.kind == "fool_target" and run["target"] == 3
+            if wanted and run["p_min"] < conf - 1e-4:
+                fix = ("step up the gradient of log p(9 | x) until p(9) >= confidence" if run["target"] == 9
+                       else "use `target`")
+                raise SubmissionError(f"from {run['from']}, asked for class {run['target']}, the course's CNN gives "
+                                      f"that class a probability of only {run['p_min']:.3f} (bar {conf}): {fix}.")
+
+
+ATTACK_DRAW = AttackDraw("attack", "targeted_attack")
+FOOL_DRAW = AttackDraw("fool", "fool")
+JUDGED = {
+    "attack_budget": AttackJudged(ATTACK_DRAW, "budget"),
+    "attack_success": AttackJudged(ATTACK_DRAW, "success"),
+    "fool_nines": AttackJudged(FOOL_DRAW, "fool_nines"),
+    "fool_target": AttackJudged(FOOL_DRAW, "fool_target"),
+}

@@ -10,6 +10,12 @@ ATTACK_CLIP = "        x = x.clamp(0, 1)\n"
 ATTACK_EVAL = "model.eval()  # differentiate the deployed network"
 FOOL_STEP = "x = (x.detach() + step_size * active * grad.sign()).clamp(0.0, 1.0)"
 FOOL_LOG_P = "log_p = F.log_softmax(model(x), dim=1)[:, target]"
+SETUP = "SOURCE, TARGET = 4, 9                    # turn 4s into 9s"
+PATCH_OTTER = """import otter.test_files.exception_test as _et
+from otter.test_files.abstract_test import TestCaseResult as _R
+def _run(self, env):
+    self.test_case_results = [_R(test_case=tc, message="", passed=True) for tc in self.test_cases]
+_et.ExceptionTestFile.run = _run"""
 
 # name -> (replacements, questions that must lose points); every other question keeps full marks.
 PLANTED = {
@@ -27,6 +33,11 @@ PLANTED = {
         [(FOOL_STEP, "x = x.detach() + step_size * active * grad.sign()")], {"q4_fool"}),
     "fool_always_aims_at_nine": (
         [(FOOL_LOG_P, "log_p = F.log_softmax(model(x), dim=1)[:, 9]")], {"q4_fool"}),
+    # a student who does no attack and makes otter's runner in the kernel report every test as passed: the attack's
+    # output is judged outside the kernel (the autograder's samplejudge), so its success point is lost all the same
+    "no_attack_and_otter_patched": (
+        [("x0 = images.detach()", "return images.detach()  # no attack\n    x0 = images.detach()"),
+         (SETUP, SETUP + "\n" + PATCH_OTTER)], {"q3_attack"}),
 }
 
 

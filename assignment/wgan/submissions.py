@@ -13,6 +13,7 @@ CRITIC_CAT = "x = torch.cat([images, label_planes(labels, self.n_classes).to(ima
 G_CAT = "h = torch.cat([z, F.one_hot(labels, self.n_classes).to(z.dtype)], dim=1)"
 CHECK_C = "if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < N_CLASSES:"
 LABELS_C = "labels = torch.full((n,), int(c), dtype=torch.long, device=dev)"
+GEN_MAP = "x = (wgan(z, labels) + 1) / 2"
 
 # name -> (replacements, questions that must lose points); every other question keeps full marks.
 PLANTED = {
@@ -32,6 +33,8 @@ PLANTED = {
     "generate_ignores_c": (
         [(LABELS_C, "labels = torch.randint(0, N_CLASSES, (n,), device=dev)")], {"q8_label_accuracy"}),
     "generate_accepts_any_class": ([(CHECK_C, "if False:")], {"q7_generate"}),
+    # tanh outputs cut to [0, 1] instead of mapped: in range, 83 % of the real-data label accuracy, but too dark
+    "generate_clamps_instead_of_rescaling": ([(GEN_MAP, "x = wgan(z, labels).clamp(0, 1)")], {"q8_label_accuracy"}),
 }
 
 
@@ -72,6 +75,7 @@ FEEDBACK = {
     "critic_without_label_planes": ["ignores its label"],
     "generator_ignores_labels": ["ignores its label"],
     "generate_accepts_any_class": ["ValueError"],
+    "generate_clamps_instead_of_rescaling": ["darker than real images", "(x + 1) / 2"],
 }
 
 MIN_POINTS = 15

@@ -35,6 +35,10 @@ What it does (each safeguard is shown failing without it in tests/test_bad_submi
   file, and log records over a socket) and the submission's ``.OTTER_LOG`` with dill: a student's cell could hand
   otter's own process code to run that way.  The guard makes both pickles load only otter's result classes and
   plain values, and deletes a submitted ``.OTTER_LOG`` (the kit never grades from the log).
+* **Feedback students may read.**  The build sets ``show_hidden`` (students see each question's results once the
+  grades are published), so the guard takes the hidden tests' source out of their messages: otter quotes the
+  failing line of a test ("Error at line 11 in test q1: <the line>"), which would leak hidden inputs and
+  constants; the exception and the test's own sentence stay.
 * Whatever was skipped, stopped or refused is listed, in plain words, in the ``output`` field of
   results.json, which Gradescope shows above the test results.
 """
@@ -90,6 +94,14 @@ def harden_otter() -> None:
     records = data_only_unpickler(allow_results=False)
     otter.execute.pickle = types.SimpleNamespace(load=lambda f: results(f).load())
     otter_logging.LogRecordStreamHandler.unpickle = lambda self, data: records(io.BytesIO(data)).load()
+
+
+SOURCE_LINE = re.compile(r"Error at line \d+ in test [^\n]*:\n  [^\n]*\n")
+
+
+def without_test_source(message: str) -> str:
+    """An otter test-case message without the quoted line of the test ("Error at line N in test q: <line>")."""
+    return SOURCE_LINE.sub("", message or "", count=1)
 
 
 def container_memory() -> tuple:
@@ -315,6 +327,10 @@ class GradeGuard(AbstractOtterPlugin):
                               + "; ".join(f"'{s}'" for s in retagged) + ".")
 
     def after_grading(self, results):
+        for test_file in getattr(results, "results", {}).values():
+            for r in test_file.test_case_results:
+                if r.test_case.hidden:
+                    r.message = without_test_source(r.message)
         limit = int(self.config("cell_timeout", 180))
         for what in STOPPED:
             self.notes.append(f"The cell starting '{what}' ran longer than the autograder's limit of {limit} s "

@@ -164,8 +164,15 @@ def check_variety(images, bar: float, what: str = "your samples", value: float |
 # Fashion-MNIST 0.045 (0.064); honest generators stay far above too (the CGAN's samples 0.045 unshifted, the
 # VAE's 0.057, the DCGAN's 0.124); banked images rolled by 1-2 pixels 0, with noise of std 0.02 added at most
 # 0.017 (MNIST) / 0.022 (Fashion).  A generator that returns stored training or test images, shifted or not, hits
-# the banks with ~10 % of its samples; an honest one with none.  Zoomed crops (resized) are not caught here.
+# the banks with ~10 % of its samples; an honest one with none.  Zoomed crops: the banks also hold the projections of
+# the banked images' centred crops of ZOOMS pixels resized to 28 x 28 (``zoom``), matched with shifts of up to
+# ZOOM_SHIFT pixels (crops a pixel off centre) on ZOOM_CHECKED of the samples.  Measured: every banked image zoomed
+# from a 20-27 pixel crop, centred or shifted by a pixel, is a copy; of 2000 real images in neither bank per set, 0
+# are (1 on Fashion-MNIST's training set, its near duplicate); of 1000 samples of each solution, 0 (closest 0.042).
 COPY_DISTANCE = 0.02
+ZOOMS = tuple(range(20, 28))
+ZOOM_SHIFT = 1
+ZOOM_CHECKED = 100
 COPY_SHARE_BAR = 0.02
 COPY_SHIFT = 2
 COPY_CHECKED = 400  # samples checked per call (evenly spaced), with (2 * COPY_SHIFT + 1) ** 2 shifts each
@@ -179,34 +186,59 @@ def copy_bank(dataset: str):
         blob = torch.load(path, weights_only=True) if path.exists() else None
         _banks[dataset] = None if blob is None else (blob["projection"].float(), blob["bank"].float())
         _banks[dataset + "/labels"] = None if blob is None else blob.get("labels")
+        _banks[dataset + "/zoomed"] = None if blob is None or "zoomed" not in blob else blob["zoomed"].float()
     return _banks[dataset]
 
 
-def nearest_banked(images, dataset: str = "mnist") -> torch.Tensor | None:
+def zoom(images, crop: int) -> torch.Tensor:
+    """The centred ``crop`` x ``crop`` pixels of images (k, 28, 28), resized to 28 x 28 (bilinear): a zoomed copy."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    m = (28 - crop) // 2
+    return torch.nn.functional.interpolate(x[:, :, m:m + crop, m:m + crop], size=28, mode="bilinear",
+                                           align_corners=False)[:, 0]
+
+
+def _nearest(rows: torch.Tensor, banked: torch.Tensor) -> torch.Tensor:
+    """The distance of each row to its nearest banked row, in chunks of 512 rows (the whole distance matrix would
+    take hundreds of MB, a large part of the 768 MB box)."""
+    return torch.cat([torch.cdist(rows[i:i + 512], banked).min(dim=1).values for i in range(0, len(rows), 512)])
+
+
+def nearest_banked(images, dataset: str = "mnist", zoomed: bool = True) -> torch.Tensor | None:
     """For each image (k, 28, 28), the RMS pixel distance to the nearest banked real image over all shifts by up to
-    COPY_SHIFT pixels (projected); None where the autograder has no bank."""
+    COPY_SHIFT pixels, and (``zoomed``) to the nearest banked zoomed crop over shifts by up to ZOOM_SHIFT (projected);
+    None where the autograder has no bank."""
     bank = copy_bank(dataset)
     if bank is None:
         return None
     projection, banked = bank
     x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 28, 28)
     r = range(-COPY_SHIFT, COPY_SHIFT + 1)
-    shifted = torch.stack([torch.roll(x, (dy, dx), dims=(1, 2)) for dy in r for dx in r])  # (S, k, 28, 28)
-    s, k = shifted.shape[:2]
-    flat = shifted.reshape(s * k, 784) @ projection
-    # in chunks of 512 rows: the whole (s * k, bank) distance matrix would take ~280 MB, a third of the box
-    nearest = torch.cat([torch.cdist(flat[i:i + 512], banked).min(dim=1).values for i in range(0, len(flat), 512)])
-    return nearest.reshape(s, k).min(dim=0).values / 28.0
+    shifts = [(dy, dx) for dy in r for dx in r]
+    flat = torch.stack([torch.roll(x, s, dims=(1, 2)) for s in shifts]).reshape(-1, 784) @ projection  # (S * k, d)
+    nearest = _nearest(flat, banked).reshape(len(shifts), len(x)).min(dim=0).values
+    crops = _banks.get(dataset + "/zoomed") if zoomed else None
+    if crops is not None:
+        near = [i for i, (dy, dx) in enumerate(shifts) if abs(dy) <= ZOOM_SHIFT and abs(dx) <= ZOOM_SHIFT]
+        rows = flat.reshape(len(shifts), len(x), -1)[near].reshape(-1, flat.shape[1])
+        nearest = torch.minimum(nearest, _nearest(rows, crops).reshape(len(near), len(x)).min(dim=0).values)
+    return nearest / 28.0
 
 
 def near_copy_share(images, dataset: str = "mnist") -> float | None:
-    """Share of ``images`` (k, 28, 28) that are near copies of banked real images, shifts included (None: no bank).
-    At most COPY_CHECKED evenly spaced images are checked."""
+    """Share of ``images`` (k, 28, 28) that are near copies of banked real images (None: no bank): of at most
+    COPY_CHECKED evenly spaced images, shifts included, or of ZOOM_CHECKED of them, zoomed crops included,
+    whichever is larger."""
     if len(images) == 0:
         return None
-    step = max(1, len(images) // COPY_CHECKED)
-    nearest = nearest_banked(np.asarray(images)[::step][:COPY_CHECKED], dataset)
-    return None if nearest is None else float((nearest < COPY_DISTANCE).float().mean())
+    images = np.asarray(images)
+    shares = []
+    for checked, zoomed in ((COPY_CHECKED, False), (ZOOM_CHECKED, True)):
+        nearest = nearest_banked(images[::max(1, len(images) // checked)][:checked], dataset, zoomed=zoomed)
+        if nearest is None:
+            return None
+        shares.append(float((nearest < COPY_DISTANCE).float().mean()))
+    return max(shares)
 
 
 def check_not_copies(images, dataset: str = "mnist", share: float | None = None) -> None:
@@ -302,6 +334,11 @@ def check_rejects_non_classes(generate, n: int = 4, name: str = "generate") -> N
 # to them (the floor), and the share of real training images whose nearest banked neighbours carry their label.
 REALISM_FLOOR_IMAGES = 1000
 KNN = 5
+# Brightness: the samples' mean pixel value over the real test set's.  Measured: the references 0.95 (DCGAN) to
+# 1.26 (diffusion, guidance w = 3 draws bold strokes); the cWGAN-GP reference with clamp(0, 1) in place of
+# (x + 1) / 2, 0.53 (which its Frechet distance and label accuracy do not catch: 41 and 83 % of the real-data
+# accuracy); a sigmoid over tanh outputs lifts the black background to 0.27, about 2.5 on MNIST.
+BRIGHTNESS_BARS = (0.65, 1.6)
 _realism: dict = {}
 
 
@@ -328,21 +365,12 @@ def judge_features(images, dataset: str = "mnist") -> np.ndarray:
         return torch.cat([judge.embed(x[i:i + 500]) for i in range(0, len(x), 500)]).double().numpy()
 
 
-def frechet_distance(mean_a, cov_a, mean_b, cov_b) -> float:
-    """||mu_a - mu_b||^2 + tr(C_a + C_b - 2 (C_a^1/2 C_b C_a^1/2)^1/2) (Heusel et al., 2017), with symmetric
-    eigendecompositions only (no scipy)."""
-    w, v = np.linalg.eigh(cov_a)
-    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)).sum()
-    return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * cross)
-
-
 def fd_ratio(images, dataset: str = "mnist") -> float:
     """Frechet distance of ``images`` to the real test set in the hidden judge's features, over the floor (the same
     distance for 1000 real training images): 1 is as real as real data; fooling images and noise score hundreds."""
     stats = realism_stats(dataset)
     f = judge_features(images, dataset)
-    return frechet_distance(f.mean(0), np.cov(f, rowvar=False), stats["mean"], stats["cov"]) / stats["floor"]
+    return genkit.frechet_distance(f.mean(0), np.cov(f, rowvar=False), stats["mean"], stats["cov"]) / stats["floor"]
 
 
 def knn_labels(images, dataset: str = "mnist", k: int = KNN) -> np.ndarray:
@@ -387,6 +415,21 @@ class Draw:
     def count(self) -> int:
         return self.per_class * 10 if self.per_class else self.n
 
+    @property
+    def assets(self) -> list[str]:
+        """The autograder's files this draw is judged with, which no student code may read (samplejudge deletes
+        them from the disk once preload has read them)."""
+        return [f"judge_{self.dataset}_hidden.pt", f"copybank_{self.dataset}.pt", f"realism_{self.dataset}.pt"]
+
+    def preload(self) -> None:
+        """Load what figures() needs into memory (samplejudge calls it before any student code runs)."""
+        hidden_judge(self.dataset)
+        copy_bank(self.dataset)
+        realism_stats(self.dataset)
+
+    def figures(self, images) -> dict:
+        return draw_figures(self, images)
+
     def run(self, generate) -> np.ndarray:
         """The samples (count, 28, 28), float32, checked with check_images (SubmissionError on a bad output)."""
         if self.per_class:
@@ -405,12 +448,17 @@ class Judged:
     hint: str = ""
     of_real: bool = False
 
+    def check(self, figures: dict) -> None:
+        verdict(self, figures)
 
-def judged(spec: Judged, generate) -> None:
-    """In the grading kernel: draw ``spec.draw``'s samples with the student's ``generate`` and leave them in
-    SAMPLES_DIR for the autograder, which judges them after the notebook has run, outside this kernel.  Raises
-    SubmissionError for a missing checkpoint or a bad output (the same checks as the autograder's)."""
-    check_submitted(spec.draw.checkpoint)
+
+def judged(spec, generate) -> None:
+    """In the grading kernel: draw ``spec.draw``'s samples with the student's ``generate`` (or attack: any function
+    the draw's ``run`` calls) and leave them in SAMPLES_DIR for the autograder, which judges them after the
+    notebook has run, outside this kernel.  Raises SubmissionError for a missing checkpoint or a bad output (the
+    same checks as the autograder's)."""
+    if spec.draw.checkpoint:
+        check_submitted(spec.draw.checkpoint)
     path = Path(SAMPLES_DIR) / f"{spec.draw.name}.npy"
     if not path.exists():
         images = spec.draw.run(generate)
@@ -418,9 +466,9 @@ def judged(spec: Judged, generate) -> None:
         np.save(path, images)
 
 
-def measure(draw: Draw, generate) -> dict:
-    """draw_figures of ``draw`` drawn from ``generate`` in this process (the benchmark judges as the autograder)."""
-    return draw_figures(draw, draw.run(generate))
+def measure(draw, generate) -> dict:
+    """The figures of ``draw`` drawn from ``generate`` in this process (the benchmark judges as the autograder)."""
+    return draw.figures(draw.run(generate))
 
 
 def draw_figures(draw: Draw, images) -> dict:
@@ -431,7 +479,8 @@ def draw_figures(draw: Draw, images) -> dict:
     probs = genkit.predict(hidden_judge(draw.dataset), images)
     read = probs.argmax(1).numpy()
     figures = {"samples": draw.count, "spread": spread(images), "copies": near_copy_share(images, draw.dataset),
-               "fd_ratio": fd_ratio(images, draw.dataset)}
+               "fd_ratio": fd_ratio(images, draw.dataset),
+               "brightness": float(images.mean()) / realism_stats(draw.dataset)["pixel_mean"]}
     if draw.per_class:
         asked = np.repeat(np.arange(10), draw.per_class)
         confusion = np.stack([np.bincount(read[asked == c], minlength=10) for c in range(10)])
@@ -452,9 +501,9 @@ def draw_figures(draw: Draw, images) -> dict:
 
 def verdict(spec: Judged, figures: dict) -> None:
     """SubmissionError (one paragraph a student can act on) unless ``figures`` (draw_figures) pass ``spec``.
-    In order: variety, no copies, the Frechet-distance realism bar, the test's own measure, and last the second
-    judge's agreement (so that an honest mistake, such as a generator that ignores its label, is told by the
-    per-class table)."""
+    In order: variety, no copies, brightness, the Frechet-distance realism bar, the test's own measure, and last
+    the second judge's agreement (so that an honest mistake, such as a generator that ignores its label, is told
+    by the per-class table)."""
     draw, f = spec.draw, figures
     what = f"the {f['samples']} samples of {draw.func}"
     if draw.per_class:
@@ -462,6 +511,13 @@ def verdict(spec: Judged, figures: dict) -> None:
             check_variety(None, VARIETY_BARS["per_class"], f"the samples of class {f['classes'][c]}", value)
     check_variety(None, VARIETY_BARS["overall"], what, f["spread"])
     check_not_copies(None, draw.dataset, share=f["copies"])
+    low, high = BRIGHTNESS_BARS
+    if not low <= f["brightness"] <= high:
+        raise SubmissionError(
+            f"{what} are {'darker' if f['brightness'] < low else 'brighter'} than real images: their mean pixel "
+            f"value is {f['brightness']:.2f} times that of the real test set (honest generators: {low} to {high}). "
+            "Map the generator's tanh outputs from [-1, 1] to [0, 1] with (x + 1) / 2: clamp(0, 1) turns every "
+            "value below 0 black, and a sigmoid turns the black background grey.")
     if f["fd_ratio"] > draw.fd_bar:
         raise SubmissionError(
             f"{what} are far from real images: their Frechet distance to the real test set, in the hidden judge's "

@@ -7,7 +7,8 @@ zip's otter_config.json after the grading guard::
     "plugins": [{"gradeguard.GradeGuard": {...}},
                 {"samplejudge.SampleJudge": {"lab": "cgan_vae",
                                              "assets": ["judge_mnist_hidden.pt", "copybank_mnist.pt",
-                                                        "realism_mnist.pt"]}}]
+                                                        "realism_mnist.pt"],
+                                             "leaderboard": false}}]
 
 A judged test in a master notebook is one line, ``grading.judged(lab.JUDGED["cgan_label_accuracy"], generate)``:
 in the kernel it only draws the model's samples (under fixed seeds) and saves them in ``kit-samples/``.  Otter's
@@ -21,12 +22,15 @@ these tests:
   judged tests of each question from the zip's test files; it removes any ``kit-samples/`` shipped with the
   submission;
 * **after the notebook has run** (``after_grading``, the kernel is gone): it judges each saved set of samples
-  (grading.draw_figures, grading.verdict: variety, copies, realism, then the test's own measure), sets the judged
+  (``Draw.figures`` and ``Judged.check``: for samples, variety, copies, realism, then the test's own measure; for the
+  attack lab, budget, range and success against the autograder's own copy of its CNN), sets the judged
   test cases' results from that verdict alone, and recomputes each question's points from the zip's test files:
   a test case's points are the file's, never the kernel's, and a question the zip does not have is dropped.
 
-The figures it measured (label accuracy per class, Inception Score, the realism figures) go into results.json as
-``extra_data``, keyed by model.  What this does not stop is written in README.md ("What the autograder protects").
+The figures it measured (label accuracy per class, Inception Score, the realism figures, the attack's success) go
+into results.json as ``extra_data`` ("samples", keyed by model, and "grading_seconds", from before the notebook ran
+to the end of judging); with ``"leaderboard": true`` (``python -m kit.build --leaderboard``) they also
+fill Gradescope's leaderboard (LEADERBOARD: each model's quality figure and its realism).  What this does not stop is written in README.md ("What the autograder protects").
 """
 from __future__ import annotations
 
@@ -40,6 +44,9 @@ from pathlib import Path
 
 from otter.plugins import AbstractOtterPlugin
 
+# Leaderboard columns: (figure, title, order) for each model that has the figure.
+LEADERBOARD = (("label_accuracy", "label accuracy", "desc"), ("inception_score", "judge score", "desc"),
+               ("success", "attack success", "desc"), ("fd_ratio", "FD / floor", "asc"))
 JUDGED_CALL = re.compile(r"""JUDGED\[\s*["'](\w+)["']\s*\]""")
 
 
@@ -88,6 +95,9 @@ class SampleJudge(AbstractOtterPlugin):
         self.grading = None
 
     def before_grading(self, ag_config):
+        import time
+
+        self.start = time.time()
         add_extra_data()
         source = Path(ag_config.autograder_dir) / "source"
         lab = self.plugin_config["lab"]
@@ -101,11 +111,9 @@ class SampleJudge(AbstractOtterPlugin):
             self.specs = importlib.import_module(f"grading_{lab}").JUDGED
         finally:
             sys.path.remove(str(source / "files"))
-        self.grading.DATA_DIRS[:0] = [source]
-        for dataset in sorted({spec.draw.dataset for spec in self.specs.values()}):
-            self.grading.hidden_judge(dataset)
-            self.grading.copy_bank(dataset)
-            self.grading.realism_stats(dataset)
+        self.grading.DATA_DIRS[:0] = [source, source / "files"]
+        for spec in self.specs.values():
+            spec.draw.preload()
         for name in self.plugin_config.get("assets", []):
             for folder in (source, source / "files", Path(self.submission_path).parent):
                 (folder / name).unlink(missing_ok=True)
@@ -120,7 +128,7 @@ class SampleJudge(AbstractOtterPlugin):
             folder = Path(self.submission_path).parent
             path = folder / self.grading.SAMPLES_DIR / f"{draw.name}.npy"
             try:
-                if not (folder / draw.checkpoint).exists():
+                if draw.checkpoint and not (folder / draw.checkpoint).exists():
                     self.grading.check_submitted(draw.checkpoint)
                 if not path.exists():
                     raise self.grading.SubmissionError(
@@ -128,7 +136,7 @@ class SampleJudge(AbstractOtterPlugin):
                         "defines it did not run (see the error above).")
                 import numpy as np
 
-                self.figures[draw.name] = self.grading.draw_figures(draw, np.load(path, allow_pickle=False))
+                self.figures[draw.name] = draw.figures(np.load(path, allow_pickle=False))
             except self.grading.SubmissionError as exc:
                 self.figures[draw.name] = {"error": str(exc)}
             except Exception as exc:  # an unreadable file: the student's fault, never a crashed autograder
@@ -145,7 +153,7 @@ class SampleJudge(AbstractOtterPlugin):
         if "error" in figures:
             return figures["error"]
         try:
-            self.grading.verdict(spec, figures)
+            spec.check(figures)
         except self.grading.SubmissionError as exc:
             return str(exc)
         return None
@@ -172,8 +180,15 @@ class SampleJudge(AbstractOtterPlugin):
                 r.passed for r in test_file.test_case_results if r.test_case.name == case))
             test_file.update_score(score)
             test_file.all_or_nothing = False
-        results.set_plugin_data("SampleJudge", {model: {k: v for k, v in f.items() if k not in ("confusion", "classes")}
-                                                for model, f in self.figures.items()})
+        figures = {model: {k: v for k, v in f.items() if k not in ("confusion", "classes")}
+                   for model, f in self.figures.items()}
+        board = [{"name": f"{model}: {title}", "value": round(float(f[key]), 4), "order": order}
+                 for model, f in sorted(figures.items()) for key, title, order in LEADERBOARD
+                 if isinstance(f.get(key), (int, float))] if self.plugin_config.get("leaderboard") else []
+        import time
+
+        results.set_plugin_data("SampleJudge", {"figures": figures, "leaderboard": board,
+                                                "seconds": round(time.time() - getattr(self, "start", time.time()), 1)})
 
 
 def add_extra_data() -> None:
@@ -187,9 +202,12 @@ def add_extra_data() -> None:
 
     def to_gradescope_dict(self, ag_config):
         output = original(self, ag_config)
-        data = self.get_plugin_data("SampleJudge")
-        if data:
-            output["extra_data"] = {**output.get("extra_data", {}), "samples": data}
+        data = self.get_plugin_data("SampleJudge") or {}
+        if data.get("figures"):
+            output["extra_data"] = {**output.get("extra_data", {}), "samples": data["figures"],
+                                    "grading_seconds": data.get("seconds")}
+        if data.get("leaderboard"):
+            output["leaderboard"] = data["leaderboard"]
         return output
 
     to_gradescope_dict.adds_extra_data = True
