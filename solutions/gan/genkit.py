@@ -252,6 +252,48 @@ def judge_report(images, labels=None, dataset: str = "mnist", judge=None, confid
     return report
 
 
+def frechet_distance(mean_a, cov_a, mean_b, cov_b) -> float:
+    """The Frechet distance between two Gaussians (Heusel et al., 2017, the "FID" formula):
+    ||mu_a - mu_b||^2 + tr(C_a + C_b - 2 (C_a^1/2 C_b C_a^1/2)^1/2), with symmetric eigendecompositions only."""
+    w, v = np.linalg.eigh(cov_a)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)).sum()
+    return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * cross)
+
+
+@torch.no_grad()
+def judge_features(images, judge: nn.Module) -> np.ndarray:
+    """The public judge's 128 hidden units (its last layer's input), float64 (N, 128), for images (N, 28, 28)."""
+    x = as_image_batch(images)
+    judge.eval()
+    body = judge.net[:-1]
+    return torch.cat([body((x[i:i + 500] - 0.5) / 0.5) for i in range(0, len(x), 500)]).double().numpy()
+
+
+_REAL_STATS: dict = {}
+
+
+def realism_report(images, dataset: str = "mnist", judge=None) -> float:
+    """How far ``images`` (N, 28, 28) are from real ones: the Frechet distance of their judge features (by default
+    the public judge's) to the real test set's, divided by the same distance for 1000 real training images (the
+    floor).  1 is as real as real data; noise and images made to fool a classifier score in the hundreds.
+    Loads the dataset once (as genkit.load_tensors does)."""
+    key = (dataset, None if judge is None else id(judge))
+    if key in _REAL_STATS:
+        judge = _REAL_STATS[key][2]
+    judge = judge or public_judge(dataset)
+    if key not in _REAL_STATS:
+        test, _ = load_tensors(dataset, train=False)
+        train, _ = load_tensors(dataset, train=True)
+        f = judge_features(test, judge)
+        real = (f.mean(0), np.cov(f, rowvar=False))
+        g = judge_features(train[torch.randperm(len(train), generator=torch.Generator().manual_seed(5))[:1000]], judge)
+        _REAL_STATS[key] = (real, frechet_distance(g.mean(0), np.cov(g, rowvar=False), *real), judge)
+    real, floor, _ = _REAL_STATS[key]
+    f = judge_features(images, judge)
+    return frechet_distance(f.mean(0), np.cov(f, rowvar=False), *real) / floor
+
+
 def label_accuracy_report(generate, per_class: int = 100, dataset: str = "mnist", judge=None):
     """Label accuracy of a conditional ``generate(n, c)`` under a judge (by default the public one).
 
