@@ -294,9 +294,11 @@ def test_a_kernel_that_patches_otter_keeps_no_quality_point(graded):
 
 
 def test_images_that_fool_the_public_judge_fail_realism(graded):
+    """Noise pushed until the public judge reads digits: the realism checks refuse it (noise is brighter than real
+    digits, and far from them in the hidden judge's features)."""
     res = graded["fools_the_public_judge"]
     assert lost_questions(res) == {"q7_quality"}, by_question(res)
-    assert "far from real images" in feedback(res), feedback(res)
+    assert "brighter than real images" in feedback(res) or "far from real images" in feedback(res), feedback(res)
 
 
 def test_a_kernel_that_patches_grading_keeps_no_quality_point(graded):

@@ -394,6 +394,7 @@ def agreement(images, labels, dataset: str = "mnist") -> float:
 # Judged samples: drawn in the kernel, judged outside it (samplejudge.py).
 # --------------------------------------------------------------------------
 SAMPLES_DIR = "kit-samples"  # beside the notebook at grading: where the kernel leaves each model's samples
+SAMPLE_CHUNK = 250  # the most images one call of an unconditional generate(n) is asked for
 
 
 @dataclass(frozen=True)
@@ -435,7 +436,11 @@ class Draw:
         if self.per_class:
             return np.concatenate([sample(generate, self.per_class, c, seed=self.seed + c, name=self.func)
                                    for c in range(10)]).astype(np.float32)
-        return sample(generate, self.n, seed=self.seed, name=self.func).astype(np.float32)
+        # in chunks of SAMPLE_CHUNK calls of generate(n): the autograder's kernel has a few hundred MB to spare, and a
+        # convolutional generator's activations for 1000 images at once take more
+        parts = [sample(generate, min(SAMPLE_CHUNK, self.n - i), seed=self.seed + i, name=self.func)
+                 for i in range(0, self.n, SAMPLE_CHUNK)]
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 28, 28), np.float32)
 
 
 @dataclass(frozen=True)

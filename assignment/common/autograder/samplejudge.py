@@ -47,6 +47,8 @@ from otter.plugins import AbstractOtterPlugin
 # Leaderboard columns: (figure, title, order) for each model that has the figure.
 LEADERBOARD = (("label_accuracy", "label accuracy", "desc"), ("inception_score", "judge score", "desc"),
                ("success", "attack success", "desc"), ("fd_ratio", "FD / floor", "asc"))
+NO_SAMPLES = ("no samples of {func} reached the autograder: {func} failed, or the cell that defines it did not "
+              "run (see the error above).")
 JUDGED_CALL = re.compile(r"""JUDGED\[\s*["'](\w+)["']\s*\]""")
 
 
@@ -131,9 +133,7 @@ class SampleJudge(AbstractOtterPlugin):
                 if draw.checkpoint and not (folder / draw.checkpoint).exists():
                     self.grading.check_submitted(draw.checkpoint)
                 if not path.exists():
-                    raise self.grading.SubmissionError(
-                        f"no samples of {draw.func} reached the autograder: {draw.func} failed, or the cell that "
-                        "defines it did not run (see the error above).")
+                    raise self.grading.SubmissionError(NO_SAMPLES.format(func=draw.func))
                 import numpy as np
 
                 self.figures[draw.name] = draw.figures(np.load(path, allow_pickle=False))
@@ -173,8 +173,12 @@ class SampleJudge(AbstractOtterPlugin):
                 key = self.judged.get((name, r.test_case.name))
                 if key is not None:
                     message = self.judge(key)
+                    if message is not None and message.startswith(NO_SAMPLES[:20]) and not r.passed and r.message:
+                        # the kernel's own reason (a bad output, a missing checkpoint) says more than "no samples"
+                        r.message = f"{r.message.strip()}\n(no samples of {self.specs[key].draw.func} reached the autograder)"
+                    else:
+                        r.message = "" if message is None else f"AssertionError: {message}"
                     r.passed = message is None
-                    r.message = "" if message is None else f"AssertionError: {message}"
             present = {r.test_case.name for r in test_file.test_case_results}
             score = sum(p for case, p in points.items() if case in present and any(
                 r.passed for r in test_file.test_case_results if r.test_case.name == case))
