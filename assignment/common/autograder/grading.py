@@ -495,6 +495,9 @@ def draw_figures(draw: Draw, images) -> dict:
                        class_spread=[spread(images[asked == c]) for c in range(10)],
                        judge_real_accuracy=judge_real_accuracy(draw.dataset))
     else:
+        # the spread within each call's images: a generate(n) that returns one image per call is caught however
+        # many calls the draw makes
+        figures["spread"] = min(spread(images[i:i + SAMPLE_CHUNK]) for i in range(0, draw.count, SAMPLE_CHUNK))
         report = genkit.judge_report(images, judge=hidden_judge(draw.dataset))
         figures.update(inception_score=float(report["inception_score"]),
                        confident_share=float(report["confident_share"]),
