@@ -52,7 +52,7 @@ VARIANTS = {
 }
 
 FEEDBACK = {
-    "label_ignored": ["class ", "accuracy ", "worst class", "ignores its label"],
+    "label_ignored": ["ignores its label", "far from real images"],
     "timestep_not_passed": ["ignores the time step"],
     "guidance_sign_flipped": ["sign of the guidance"],
     "q_sample_coefficients_swapped": ["signal coefficient multiplies x0"],

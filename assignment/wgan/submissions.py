@@ -67,7 +67,7 @@ VARIANTS = {
 }
 
 FEEDBACK = {
-    "unconditional": ["class ", "accuracy ", "worst class", "real test images"],
+    "unconditional": ["far from real images"],
     "penalty_on_squared_norm": ["(||grad|| - 1) ** 2"],
     "one_alpha_for_the_batch": ["one alpha per image"],
     "penalty_without_create_graph": ["create_graph=True"],
