@@ -101,14 +101,53 @@ def untrained_checkpoint(reference: Path, dest: Path, weight_std: float = 0.02) 
     return dest
 
 
-def grade_lab(release: Path, work: Path, lab) -> dict:
-    """Grade a lab's standard set of submissions through its autograder zip (lab: a kit.labs.Lab).
+def group_submissions(planted: dict[str, tuple[list, set]], honest: dict[str, list]) -> list[list[str]]:
+    """Group source-replacement submissions that can share one notebook, to grade fewer notebooks.
 
-    "solution": the solution with its checkpoints, as the build graded it (build-results/<lab>.json);
-    "untouched_student": the student notebook as released; one
-    per entry of the lab's submissions.VARIANTS (the solution with some checkpoints replaced: untrained, or
-    changed by a function), one per planted bug of submissions.PLANTED and one per honest variant of
-    submissions.HONEST (the solution with those source replacements and the trained checkpoints).
+    Planted bugs go together only when the questions they must lose are disjoint and none of their
+    replacements touches text another one reads or writes. Honest variants go together on the same text
+    condition, never with a planted bug (whose lost question could hide theirs). Each group is graded once: a
+    group of bugs must lose exactly the union of its bugs' questions, so each bug still loses its own questions
+    and every other question keeps its points; a group of honest variants keeps full marks.
+    """
+
+    def texts(replacements):
+        return [t for pair in replacements for t in pair]
+
+    def collide(a, b):
+        return any(x in y or y in x for x in texts(a) for y in texts(b))
+
+    return (_groups([(n, r, q) for n, (r, q) in planted.items()], collide)
+            + _groups([(n, r, set()) for n, r in honest.items()], collide))
+
+
+def _groups(items, collide) -> list[list[str]]:
+    groups: list[dict] = []
+    for name, repl, questions in items:
+        for g in groups:
+            if not (g["questions"] & questions) and not any(collide(repl, r) for r in g["replacements"]):
+                g["names"].append(name)
+                g["replacements"].append(repl)
+                g["questions"] |= questions
+                break
+        else:
+            groups.append({"names": [name], "replacements": [repl], "questions": set(questions)})
+    return [g["names"] for g in groups]
+
+
+def group_of(lab, name: str) -> list[str]:
+    """The planted bugs and honest variants graded in one notebook with ``name`` (``name`` included)."""
+    spec = lab.module("submissions")
+    return next(g for g in group_submissions(spec.PLANTED, getattr(spec, "HONEST", {})) if name in g)
+
+
+def lab_submissions(release: Path, work: Path, lab) -> dict[str, Path]:
+    """The lab's standard set of submission zips, {graded name: zip} (lab: a kit.labs.Lab).
+
+    "untouched_student": the student notebook as released; one per entry of the lab's submissions.VARIANTS
+    (the solution with some checkpoints replaced: untrained, or changed by a function); the planted bugs of
+    submissions.PLANTED and the honest variants of submissions.HONEST (the solution with those source
+    replacements and the trained checkpoints), grouped by ``group_submissions`` and named "a+b+c".
     """
     spec = lab.module("submissions")
     sol_dir = release / "solutions" / lab.name
@@ -126,11 +165,37 @@ def grade_lab(release: Path, work: Path, lab) -> dict:
             else:
                 files[ckpt] = untrained_checkpoint(trained[ckpt], folder / ckpt, weight_std=how)
         subs[name] = make_zip(work / f"{name}.zip", [solution, *files.values()])
-    planted = {**{name: r for name, (r, _) in spec.PLANTED.items()}, **getattr(spec, "HONEST", {})}
-    for name, replacements in planted.items():
-        nb = mutate(solution, work / name / lab.notebook.name, replacements)
-        subs[name] = make_zip(work / f"{name}.zip", [nb, *trained.values()])
-    graded = grade_all(subs, release / "autograder" / f"{lab.name}-autograder.zip", work / "results")
-    # the solution, zipped with its checkpoints as a student's export does, was graded by the build itself
-    graded["solution"] = json.loads((release / "build-results" / f"{lab.name}.json").read_text())
-    return graded
+    honest = getattr(spec, "HONEST", {})
+    replacements = {**{name: r for name, (r, _) in spec.PLANTED.items()}, **honest}
+    for names in group_submissions(spec.PLANTED, honest):
+        graded = "+".join(names)
+        nb = mutate(solution, work / graded / lab.notebook.name, [r for n in names for r in replacements[n]])
+        subs[graded] = make_zip(work / f"{graded}.zip", [nb, *trained.values()])
+    return subs
+
+
+def grade_labs(release: Path, work: Path, labs: list) -> dict[str, dict[str, dict]]:
+    """Grade the standard submissions of every lab in one pool of two: {lab: {submission: results}}.
+
+    Each planted bug and honest variant is found under its own name (its group's results: see
+    ``group_of``). "solution" is the
+    solution, zipped with its checkpoints as a student's export does, as the build graded it
+    (build-results/<lab>.json).
+    """
+    jobs = {}
+    for lab in labs:
+        for name, path in lab_submissions(release, work / lab.name, lab).items():
+            jobs[(lab.name, name)] = (path, release / "autograder" / f"{lab.name}-autograder.zip")
+
+    def one(item):
+        (lab_name, name), (path, autograder) = item
+        return (lab_name, name), kit_grade.grade(path, autograder, work / "results" / lab_name / name)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(pool.map(one, jobs.items()))
+    out: dict[str, dict[str, dict]] = {}
+    for (lab_name, name), res in results.items():
+        for part in name.split("+"):
+            out.setdefault(lab_name, {})[part] = res
+    for lab in labs:
+        out[lab.name]["solution"] = json.loads((release / "build-results" / f"{lab.name}.json").read_text())
+    return out

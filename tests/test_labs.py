@@ -10,10 +10,11 @@ outputs say what was wrong.
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pytest
 
-from conftest import TESTED_LABS, by_question, grade_lab, lost_questions
+from conftest import TESTED_LABS, by_question, grade_labs, group_of, group_submissions, lost_questions
 from kit.build import require_full_marks
 
 LABS = {lab.name: lab for lab in TESTED_LABS}
@@ -26,18 +27,26 @@ def cases(table: str) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="session")
 def graded(release, tmp_path_factory):
-    """graded(lab) -> {submission name: results}; each lab's submissions are graded once, on first use."""
+    """graded(lab) -> {submission name: results}; every lab's submissions are graded on first use, in one pool."""
     done: dict[str, dict] = {}
 
     def get(name: str) -> dict:
-        if name not in done:
-            done[name] = grade_lab(release, tmp_path_factory.mktemp(f"{name}-submissions"), LABS[name])
+        if not done:
+            done.update(grade_labs(release, tmp_path_factory.mktemp("submissions"), list(LABS.values())))
         return done[name]
     return get
 
 
-def failing_output(results: dict) -> str:
-    return " ".join(t.get("output", "") for t in results["tests"] if t.get("score", 0) < t.get("max_score", 0))
+def failing_output(results: dict, questions: set[str] | None = None) -> str:
+    """The output of the failing tests (of ``questions`` only, when given)."""
+    return " ".join(t.get("output", "") for t in results["tests"] if t.get("score", 0) < t.get("max_score", 0)
+                    and (questions is None or t["name"].split(" - ")[0] in questions))
+
+
+def expected_losses(lab: str, name: str) -> set[str]:
+    """What the notebook ``name`` is graded in must lose: the questions of every planted bug of its group."""
+    planted = LABS[lab].module("submissions").PLANTED
+    return set().union(*(planted[n][1] for n in group_of(LABS[lab], name) if n in planted))
 
 
 @pytest.mark.parametrize("lab", LABS)
@@ -57,6 +66,18 @@ def test_the_build_stops_below_full_marks():
                    {"score": 0.0, "possible": 0.0, "tests": [], "error": "the autograder wrote no results"}):
         with pytest.raises(SystemExit, match="not full marks"):
             require_full_marks("lab", broken)
+
+
+def test_grouped_submissions_never_share_a_question_or_a_line():
+    planted = {"a": ([("x = 1", "x = 2")], {"q1"}), "b": ([("y = 1", "y = 2")], {"q1"}),
+               "c": ([("x = 1\nz", "z")], {"q2"}), "d": ([("w = 1", "w = 2")], {"q3"})}
+    honest = {"h": [("x = 2", "x = 3")], "k": [("v = 1", "v = 2")]}
+    assert group_submissions(planted, honest) == [["a", "d"], ["b", "c"], ["h", "k"]]
+    for lab in LABS.values():
+        spec = lab.module("submissions")
+        for names in group_submissions(spec.PLANTED, getattr(spec, "HONEST", {})):
+            questions = [q for n in names if n in spec.PLANTED for q in spec.PLANTED[n][1]]
+            assert len(questions) == len(set(questions)), (lab.name, names)
 
 
 @pytest.mark.parametrize("lab", LABS)
@@ -82,22 +103,61 @@ def test_changed_checkpoints_lose_only_their_questions(graded, lab, variant):
 
 @pytest.mark.parametrize("lab, bug", cases("PLANTED"))
 def test_planted_bug_loses_its_points_and_keeps_the_rest(graded, lab, bug):
-    expected = LABS[lab].module("submissions").PLANTED[bug][1]
+    own = LABS[lab].module("submissions").PLANTED[bug][1]
+    expected = expected_losses(lab, bug)  # graded together with bugs of other questions (conftest.group_submissions)
     res = graded(lab)[bug]
     lost = lost_questions(res)
-    assert lost == expected, f"{bug}: lost {sorted(lost)}, expected {sorted(expected)}; {by_question(res)}"
+    assert own <= lost and lost == expected, (
+        f"{bug} (graded as {'+'.join(group_of(LABS[lab], bug))}): lost {sorted(lost)}, expected {sorted(expected)}; "
+        f"{by_question(res)}")
 
 
 @pytest.mark.parametrize("lab, variant", cases("HONEST"))
 def test_honest_variant_gets_full_marks(graded, lab, variant):
     """The solution written another correct way (another loss formula, a library call, an epsilon in a norm)."""
     res = graded(lab)[variant]
-    assert res["possible"] > 0 and res["score"] == res["possible"], f"{variant}: {by_question(res)}"
+    lost = lost_questions(res)  # only the questions of planted bugs graded in the same notebook, if any
+    assert res["possible"] > 0 and lost == expected_losses(lab, variant), (
+        f"{variant} (graded as {'+'.join(group_of(LABS[lab], variant))}): {by_question(res)}")
 
 
 @pytest.mark.parametrize("lab, name", cases("FEEDBACK"))
 def test_failures_explain_themselves(graded, lab, name):
     """A student reads what was wrong: a plain sentence, or the per-class table for label accuracy."""
-    text = failing_output(graded(lab)[name])
-    for expected in LABS[lab].module("submissions").FEEDBACK[name]:
+    spec = LABS[lab].module("submissions")
+    own = spec.PLANTED[name][1] if name in spec.PLANTED else spec.VARIANTS[name][1] if name in spec.VARIANTS else None
+    text = failing_output(graded(lab)[name], own)
+    for expected in spec.FEEDBACK[name]:
         assert expected in text, f"{name}: {expected!r} not in the feedback:\n{text[:1500]}"
+    for wrong in getattr(spec, "WRONG_FIX", {}).get(name, []):
+        assert wrong not in text, f"{name}: the feedback points to a fix that does not match ({wrong!r}):\n{text[:1500]}"
+
+
+def judged_questions(autograder_zip) -> set[str]:
+    """The questions of an autograder zip with a test judged by the sample judge (outside the kernel)."""
+    import samplejudge
+
+    with zipfile.ZipFile(autograder_zip) as z:
+        tests = {n: z.read(n).decode() for n in z.namelist() if n.startswith("tests/") and n.endswith(".py")}
+    return {n[len("tests/"):-3] for n, source in tests.items() if samplejudge.JUDGED_CALL.search(source)}
+
+
+@pytest.mark.parametrize("lab", [lab for lab in LABS if hasattr(LABS[lab].grading, "JUDGED")])
+def test_judged_results_read_as_markdown_with_figures_and_a_grid(release, graded, lab):
+    """What a student reads on Gradescope for each judged question: Markdown with the measured figures and a PNG
+    grid of the graded samples; for a broken submission, its message as well (never a hidden test's source)."""
+    import base64
+
+    broken = next(iter(sorted(LABS[lab].module("submissions").FEEDBACK)))
+    judged = judged_questions(release / "autograder" / f"{lab}-autograder.zip")
+    assert judged
+    for name in ("solution", broken):
+        res = graded(lab)[name]
+        for t in res["tests"]:
+            if t["name"] not in judged:
+                continue
+            assert t.get("output_format") == "md", (name, t["name"])
+            assert "| figure | value |" in t["output"] or "**" in t["output"], t["output"][:500]
+            assert "def test_" not in t["output"] and "assert " not in t["output"], t["output"][:800]
+        for png in (res.get("extra_data") or {}).get("sample_grids", {}).values():
+            assert base64.b64decode(png).startswith(b"\x89PNG")
