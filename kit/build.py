@@ -5,6 +5,7 @@ a Gradescope autograder zip.
     python -m kit.build --out /tmp/rel   # build somewhere else (the test suite does this)
     python -m kit.build --retrain        # train the reference checkpoints again first (minutes)
     python -m kit.build --leaderboard    # zips that also fill Gradescope's leaderboard (off by default)
+    python -m kit.build --lab-zip-url 'https://example.edu/labs/{lab}.zip'   # Colab fetches the lab's files there
 
 For each lab:
 1. stage: the master notebook, the shared files (assignment/common/student and assignment/common/autograder:
@@ -14,17 +15,19 @@ For each lab:
    with --retrain); then (with --retrain, or when a submitted checkpoint's reference is missing) the master
    notebook is executed there: its training cells train what has no checkpoint (everything, with --retrain)
    and the checkpoints it writes become the new references;
-3. ``otter assign`` splits the master into the student notebook and the autograder (with its zip);
-4. the solution notebook is executed (the references are present, so nothing trains) for its figures;
-5. the executed solution, zipped with its checkpoint, is graded by the real autograder: anything below
-   full marks stops the build;
-6. the results are copied to <out>/student_release/<lab>, <out>/solutions/<lab> and
-   <out>/autograder/<lab>-autograder.zip.
+3. ``otter assign`` splits the master into the student notebook and the autograder (with its zip); otter's
+   first and last cells are replaced by ones that also run on Colab (kit/colab.py);
+4. the solution notebook is executed (the references are present, so nothing trains) for its figures; its
+   export cell writes the hand-in zip, as a student's run does;
+5. that hand-in is graded by the real autograder: anything below full marks stops the build;
+6. the results are copied to <out>/student_release/<lab> (and the same folder as <lab>.zip, for Colab),
+   <out>/solutions/<lab> and <out>/autograder/<lab>-autograder.zip.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +39,7 @@ from pathlib import Path
 import nbformat
 
 from kit import ROOT, TO_AUTOGRADER, TO_STUDENTS
+from kit.colab import patch_cells
 from kit.grade import grade
 from kit.labs import LABS, Lab, get
 from kit.notebook import execute
@@ -179,8 +183,44 @@ def submission_zip(notebook: Path, files: list[Path], dest: Path) -> Path:
     return dest
 
 
+def student_zip(folder: Path, dest: Path) -> Path:
+    """``folder`` (a lab's student release) as one zip, with fixed dates so that a rebuild gives the same bytes:
+    what a student downloads, and what the first cell unpacks on Colab."""
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(f.relative_to(folder).as_posix(), (2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, f.read_bytes())
+    return dest
+
+
+def label_written_questions(master: Path, notebook: Path) -> None:
+    """Start each written (manual) question of an assigned notebook with its name and points from the master's
+    question config: otter keeps only a ``<!-- BEGIN QUESTION -->`` marker, in the same order."""
+    import yaml
+
+    configs = [yaml.safe_load(c.source.split("\n", 1)[1]) for c in nbformat.read(master, as_version=4).cells
+               if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION")]
+    written = [q for q in configs if q.get("manual")]
+    nb = nbformat.read(notebook, as_version=4)
+    marker = "<!-- BEGIN QUESTION -->"
+    found = sum(c.source.count(marker) for c in nb.cells if c.cell_type == "markdown")
+    assert found == len(written), f"{notebook.name}: {found} written-question markers, {len(written)} in the master"
+    queue = iter(written)
+
+    def label(match):
+        q = next(queue)
+        points = q.get("points", 0)
+        return (f"{marker}\n\n*Written question `{q['name']}`: {points:g} point{'s' if points != 1 else ''}, graded "
+                "by hand from your answer in this notebook.*\n\n")
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and marker in cell.source:
+            cell.source = re.sub(re.escape(marker) + r"\s*", label, cell.source)
+    nbformat.write(nb, notebook)
+
+
 def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bool,
-              results_dir: Path | None = None, leaderboard: bool = False) -> dict:
+              results_dir: Path | None = None, leaderboard: bool = False, lab_zip_url: str = "") -> dict:
     lab = get(name)
     config = lab.config
     make_reference(lab, force=do_retrain)
@@ -191,8 +231,10 @@ def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bo
     ag_dir, student_dir = work / "dist" / "autograder", work / "dist" / "student"
     ag_zip = next(ag_dir.glob(f"{name}-autograder_*.zip"))
     solution = ag_dir / lab.notebook.name
-    stable_ids(solution)
-    stable_ids(student_dir / lab.notebook.name)
+    for nb in (solution, student_dir / lab.notebook.name):
+        patch_cells(nb, name, list(lab.student_files), lab_zip_url.format(lab=name))
+        label_written_questions(master, nb)
+        stable_ids(nb)
     add_guard(name, ag_zip, student_dir / lab.notebook.name, leaderboard=leaderboard)
     if lab.reference.exists():
         for f in lab.reference.iterdir():
@@ -203,8 +245,13 @@ def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bo
         execute(solution)
     executed_s = time.time() - start
 
-    # Grade the solution through the real autograder: it must get full marks.
-    sub = submission_zip(solution, [ag_dir / Path(f).name for f in lab.student_files], work / f"{name}-solution.zip")
+    # Grade the solution through the real autograder: it must get full marks. Executed, the solution's export
+    # cell wrote the hand-in as a student's does (otter's export); that zip is what is graded.
+    exported = sorted(ag_dir.glob(f"{lab.notebook.stem}_*.zip"))
+    if do_execute and not exported:
+        raise SystemExit(f"[{name}] the solution's export cell wrote no submission zip")
+    sub = exported[-1] if exported else submission_zip(
+        solution, [ag_dir / Path(f).name for f in lab.student_files], work / f"{name}-solution.zip")
     result = grade(sub, ag_zip, work / "solution-results")
     if results_dir:
         results_dir.mkdir(parents=True, exist_ok=True)
@@ -216,6 +263,7 @@ def build_lab(name: str, out: Path, work: Path, do_retrain: bool, do_execute: bo
     for d in (dest_student, dest_solution):
         shutil.rmtree(d, ignore_errors=True)
     shutil.copytree(student_dir, dest_student)
+    student_zip(dest_student, out / "student_release" / f"{name}.zip")
     dest_solution.mkdir(parents=True)
     shutil.copy(solution, dest_solution)
     if lab.reference.exists():
@@ -237,6 +285,9 @@ def main(argv=None):
     ap.add_argument("--retrain", action="store_true", help="train the reference checkpoints again")
     ap.add_argument("--no-execute", action="store_true", help="do not execute the solution notebooks")
     ap.add_argument("--results", type=Path, help="keep each solution's grading results here as <lab>.json")
+    ap.add_argument("--lab-zip-url", default="",
+                    help="where the course serves each student_release/<lab>.zip, e.g. https://example.edu/labs/{lab}.zip: "
+                         "the notebooks' first cell fetches it on Colab (default: the student uploads it)")
     ap.add_argument("--leaderboard", action="store_true",
                     help="fill Gradescope's leaderboard with each submission's quality figures (off by default)")
     args = ap.parse_args(argv)
@@ -244,7 +295,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="kit-build-") as tmp:
         for lab in args.labs:
             res = build_lab(lab, args.out.resolve(), Path(tmp) / lab, args.retrain, not args.no_execute,
-                            args.results.resolve() if args.results else None, args.leaderboard)
+                            args.results.resolve() if args.results else None, args.leaderboard, args.lab_zip_url)
             summary[lab] = {"score": res["score"], "possible": res["possible"], "grading_s": round(res["seconds"], 1)}
     print(json.dumps(summary))
 
