@@ -120,7 +120,21 @@ def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, ti
                 "error": f"{reason} (otter's output is in {LOG} in the results folder)"}
     results = read_results(results_path)
     results["seconds"] = seconds
+    write_sample_grids(results, outdir)
     return results
+
+
+def write_sample_grids(results: dict, outdir: Path) -> list[Path]:
+    """The grids of graded samples the sample judge put in results.json, as ``<model>-samples.png`` beside it."""
+    import base64
+
+    written = []
+    for model, png in (results.get("extra_data") or {}).get("sample_grids", {}).items():
+        if isinstance(png, str) and model.isidentifier():
+            path = outdir / f"{model}-samples.png"
+            path.write_bytes(base64.b64decode(png))
+            written.append(path)
+    return written
 
 
 def lab_of(submission: Path) -> str | None:

@@ -23,8 +23,12 @@ FORBIDDEN_TEXT = re.compile(r"BEGIN SOLUTION|END SOLUTION|# SOLUTION|# HIDDEN|hi
 
 
 def allowed_files(lab: str) -> set[str]:
-    """A student release holds its notebook and files of assignment/common/student, nothing else."""
-    return {f"{lab}.ipynb"} | {p.name for p in TO_STUDENTS.iterdir() if p.is_file()}
+    """A student release holds its notebook, files of assignment/common/student and the public tests of the
+    master's questions (tests/<question>.py, which otter's checks read on Colab), nothing else."""
+    questions = {c.source.split("name:", 1)[1].split()[0] for c in nbformat.read(get(lab).notebook, as_version=4).cells
+                 if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION")}
+    return ({f"{lab}.ipynb"} | {p.name for p in TO_STUDENTS.iterdir() if p.is_file()}
+            | {f"tests/{q}.py" for q in questions})
 
 
 def solution_lines(lab: str) -> set[str]:
@@ -69,12 +73,16 @@ def test_student_release_holds_no_solution_hidden_test_or_hidden_judge(release, 
     for path in folder.rglob("*"):
         if path.is_dir():
             continue
-        assert path.name in allowed_files(lab), f"{path} must not be given to students"
+        assert path.relative_to(folder).as_posix() in allowed_files(lab), f"{path} must not be given to students"
         if path.suffix in (".ipynb", ".py", ".txt", ".md", ".otter", ".json"):
             text = path.read_text()
             assert not FORBIDDEN_TEXT.search(text), f"{path} holds {FORBIDDEN_TEXT.search(text).group()!r}"
             leaked = leaks(text, path.suffix, secret)
             assert not leaked, f"{path} holds solution code: {leaked[:3]}"
+    with zipfile.ZipFile(folder.parent / f"{lab}.zip") as z:  # the same folder as one file, for Colab
+        assert {n: z.read(n) for n in z.namelist()} == {
+            p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}, (
+            f"student_release/{lab}.zip is not the folder student_release/{lab}: run `make release`")
 
 
 def test_the_leak_scan_can_fail(release, tmp_path):

@@ -129,3 +129,33 @@ def test_a_pickle_that_runs_code_is_refused():
     from otter.test_files import GradingResults
     honest = GradingResults([])
     assert isinstance(unpickler(io.BytesIO(pickle.dumps(honest))).load(), GradingResults)
+
+
+def test_sample_grid_is_a_png_of_the_graded_samples():
+    import struct
+    import zlib
+
+    import samplejudge
+
+    samples = np.zeros((10, 5, 28, 28), dtype=np.float32)
+    samples[3] = 1.0  # the row of class 3 is white
+    png = samplejudge.png_grid(samples)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (5 * 28, 10 * 28)
+    idat = png[png.index(b"IDAT") + 4:png.index(b"IEND") - 8]
+    rows = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(height, width + 1)[:, 1:]
+    assert rows[3 * 28:4 * 28].min() == 255 and rows[:3 * 28].max() == 0
+    flat = samplejudge.png_grid(np.random.default_rng(0).random((1000, 28, 28)))
+    assert struct.unpack(">II", flat[16:24]) == (280, 280)
+
+
+def test_markdown_report_shows_figures_per_class_table_and_grid():
+    import samplejudge
+
+    figures = {"label_accuracy": 0.42, "fd_ratio": 3.2, "per_class": [0.9] * 9 + [0.0],
+               "classes": [str(i) for i in range(10)], "spread": 0.1}
+    text = samplejudge.markdown_report("cgan", figures, "AAAA")
+    assert "| label accuracy (hidden judge) | 42.0% |" in text and "| accuracy | 90% |" in text
+    assert text.rstrip().endswith("(data:image/png;base64,AAAA)")
+    assert samplejudge.markdown_report("cgan", {"error": "no samples"}, None) == "**cgan**: no samples"

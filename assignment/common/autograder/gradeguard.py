@@ -269,10 +269,8 @@ class GradeGuard(AbstractOtterPlugin):
 
         harden_otter()
         log = os.path.join(os.path.dirname(self.submission_path), ".OTTER_LOG")
-        if os.path.exists(log):
+        if os.path.exists(log):  # otter's export puts it in every hand-in: removed without a note
             os.remove(log)
-            self.notes.append("The submission's .OTTER_LOG file was removed: the autograder runs the notebook "
-                              "itself and does not read the log.")
         # otter's grade_notebook imports ExecutePreprocessor from nbconvert.preprocessors when it runs
         preprocessors.ExecutePreprocessor = guarded_preprocessor(
             int(self.config("cell_timeout", 180)), int(self.config("checks_timeout", 480)))

@@ -50,6 +50,61 @@ LEADERBOARD = (("label_accuracy", "label accuracy", "desc"), ("inception_score",
 NO_SAMPLES = ("no samples of {func} reached the autograder: {func} failed, or the cell that defines it did not "
               "run (see the error above).")
 JUDGED_CALL = re.compile(r"""JUDGED\[\s*["'](\w+)["']\s*\]""")
+# The figures a judged question's Markdown report shows, in this order: (key, what it is).
+FIGURE_TITLES = (("label_accuracy", "label accuracy (hidden judge)"), ("inception_score", "judge score (Inception Score)"),
+                 ("fd_ratio", "realism: Fréchet distance to real images / the real-data floor (lower is better)"),
+                 ("agreement", "agreement of a second judge, as a share of real images'"),
+                 ("spread", "variety: mean distance between samples"), ("copies", "share of near copies of real images"),
+                 ("brightness", "mean brightness / real images'"), ("success", "attack success rate"),
+                 ("linf", "largest change of a pixel"))
+
+
+def png_grid(images, columns: int = 10) -> bytes:
+    """A grayscale PNG of up to 10 rows of ``columns`` images (values in [0, 1]): for (rows, n, H, W) one row per
+    class, for (n, H, W) or (n, 1, H, W) rows of ``columns``."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    a = np.asarray(images, dtype=np.float32)
+    if a.ndim == 4 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim == 3:
+        n = min(len(a) // columns, 10) * columns or len(a)
+        a = a[:n].reshape(-1, min(columns, n), *a.shape[1:])
+    a = np.nan_to_num(a[:10, :columns], nan=0.0).clip(0, 1)
+    rows, cols, h, w = a.shape
+    pixels = (255 * a.transpose(0, 2, 1, 3).reshape(rows * h, cols * w)).astype(np.uint8)
+    raw = b"".join(b"\x00" + line.tobytes() for line in pixels)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    header = struct.pack(">IIBBBBB", cols * w, rows * h, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+def markdown_report(model: str, figures: dict, grid_png: str | None) -> str:
+    """What the samplejudge measured on one model's samples, as Markdown: its figures, the per-class table and a
+    grid of the samples that were graded (a base64 PNG)."""
+    if "error" in figures:
+        return f"**{model}**: {figures['error']}"
+    lines = [f"**{model}**, measured on the samples the autograder drew:", "", "| figure | value |", "| --- | --- |"]
+    for key, title in FIGURE_TITLES:
+        if isinstance(figures.get(key), (int, float)):
+            value = figures[key]
+            shown = f"{value:.1%}" if key in ("label_accuracy", "success", "copies") else f"{value:.3g}"
+            lines.append(f"| {title} | {shown} |")
+    names = figures.get("classes") or [str(i) for i in range(10)]
+    if figures.get("per_class"):
+        lines += ["", "| class | " + " | ".join(names) + " |", "| --- " * (len(names) + 1) + "|",
+                  "| accuracy | " + " | ".join(f"{v:.0%}" for v in figures["per_class"]) + " |"]
+    elif figures.get("class_counts"):
+        lines += ["", "| class | " + " | ".join(names) + " |", "| --- " * (len(names) + 1) + "|",
+                  "| samples | " + " | ".join(str(v) for v in figures["class_counts"]) + " |"]
+    if grid_png:
+        lines += ["", f"![samples of {model} that were graded](data:image/png;base64,{grid_png})"]
+    return "\n".join(lines)
 
 
 def question_points(test_file: Path) -> tuple[str, dict, dict]:
@@ -94,6 +149,7 @@ class SampleJudge(AbstractOtterPlugin):
         self.judged: dict = {}     # (question, test case) -> JUDGED key
         self.specs: dict = {}      # JUDGED key -> grading.Judged
         self.figures: dict = {}    # model (Draw.name) -> draw_figures, or the reason there are none
+        self.grids: dict = {}      # model -> base64 PNG of the samples that were graded
         self.grading = None
 
     def before_grading(self, ag_config):
@@ -136,7 +192,17 @@ class SampleJudge(AbstractOtterPlugin):
                     raise self.grading.SubmissionError(NO_SAMPLES.format(func=draw.func))
                 import numpy as np
 
-                self.figures[draw.name] = draw.figures(np.load(path, allow_pickle=False))
+                samples = np.load(path, allow_pickle=False)
+                self.figures[draw.name] = draw.figures(samples)
+                try:
+                    import base64
+
+                    per_class = getattr(draw, "per_class", None)
+                    shown = (samples.reshape(10, per_class, *samples.shape[1:]) if per_class and samples.ndim == 3
+                             and len(samples) == 10 * per_class else samples)
+                    self.grids[draw.name] = base64.b64encode(png_grid(shown)).decode()
+                except Exception:  # a picture is a courtesy: never a reason to lose the verdict
+                    pass
             except self.grading.SubmissionError as exc:
                 self.figures[draw.name] = {"error": str(exc)}
             except Exception as exc:  # an unreadable file: the student's fault, never a crashed autograder
@@ -186,12 +252,18 @@ class SampleJudge(AbstractOtterPlugin):
             test_file.all_or_nothing = False
         figures = {model: {k: v for k, v in f.items() if k not in ("confusion", "classes")}
                    for model, f in self.figures.items()}
+        reports: dict = {}  # question -> Markdown report of the models its judged tests graded
+        for (question, _), key in sorted(self.judged.items()):
+            model = self.specs[key].draw.name if key in self.specs else None
+            if model in self.figures and model not in reports.setdefault(question, {}):
+                reports[question][model] = markdown_report(model, self.figures[model], self.grids.get(model))
         board = [{"name": f"{model}: {title}", "value": round(float(f[key]), 4), "order": order}
                  for model, f in sorted(figures.items()) for key, title, order in LEADERBOARD
                  if isinstance(f.get(key), (int, float))] if self.plugin_config.get("leaderboard") else []
         import time
 
-        results.set_plugin_data("SampleJudge", {"figures": figures, "leaderboard": board,
+        results.set_plugin_data("SampleJudge", {"figures": figures, "leaderboard": board, "grids": self.grids,
+                                                "reports": {q: "\n\n".join(r.values()) for q, r in reports.items()},
                                                 "seconds": round(time.time() - getattr(self, "start", time.time()), 1)})
 
 
@@ -209,7 +281,13 @@ def add_extra_data() -> None:
         data = self.get_plugin_data("SampleJudge") or {}
         if data.get("figures"):
             output["extra_data"] = {**output.get("extra_data", {}), "samples": data["figures"],
-                                    "grading_seconds": data.get("seconds")}
+                                    "sample_grids": data.get("grids", {}), "grading_seconds": data.get("seconds")}
+        for test in output.get("tests", []):  # each judged question's result, as Markdown with its report
+            report = data.get("reports", {}).get(test.get("name"))
+            if report:
+                text = test.get("output", "").strip().replace("```", "` ` `")
+                test["output"] = f"```\n{text}\n```\n\n{report}"
+                test["output_format"] = "md"
         if data.get("leaderboard"):
             output["leaderboard"] = data["leaderboard"]
         return output
