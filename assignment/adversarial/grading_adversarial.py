@@ -264,7 +264,8 @@ class AttackJudged:
                 f"against the course's CNN your attack (eps = {ATTACK['eps']}, step size {ATTACK['step_size']}, "
                 f"{ATTACK['steps']} steps) turns {figures['success']:.0%} of {figures['images']} held-out 4s into 9s; "
                 f"the bar is {attack_bar():.0%}. Lower the cross-entropy of the target class (not raise the loss of "
-                "the true class), with the sign of its gradient.")
+                "the true class) with the sign of its gradient, and project onto the L-infinity ball: clip each pixel "
+                "of x - images to [-eps, eps] (an L2 ball of radius eps is far smaller), then x to [0, 1].")
         for run in figures.get("runs", []):
             wanted = self.kind == "fool_nines" and run["target"] == 9 or self.kind == "fool_target" and run["target"] == 3
             if wanted and run["p_min"] < conf - 1e-4:

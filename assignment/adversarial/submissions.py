@@ -27,6 +27,10 @@ PLANTED = {
         [(ATTACK_PROJECT, "")], {"q3_attack"}),
     "no_clipping_to_pixel_range": (
         [(ATTACK_CLIP, "")], {"q3_attack"}),
+    "projection_to_an_l2_ball": (
+        [(ATTACK_PROJECT, "        d = x - x0\n"
+                          "        x = x0 + d * (eps / d.flatten(1).norm(dim=1).clamp_min(1e-12)).clamp(max=1)[:, None, None, None]\n")],
+         {"q3_attack"}),
     "gradients_in_training_mode": (
         [(ATTACK_EVAL, "model.train()  # differentiate the deployed network")], {"q3_attack"}),
     "fool_without_clipping": (
@@ -58,7 +62,13 @@ FEEDBACK = {
     "no_projection_to_eps_ball": ["project"],
     "no_clipping_to_pixel_range": ["[0, 1]"],
     "gradients_in_training_mode": ["model.eval()"],
+    "projection_to_an_l2_ball": ["L-infinity"],
     "untrained": ["held-out test images"],
+}
+
+# submission name -> texts its failing tests' output must NOT contain (a fix that does not match the failure).
+WRONG_FIX = {
+    "projection_to_an_l2_ball": ["model.eval()"],
 }
 
 MIN_POINTS = 11

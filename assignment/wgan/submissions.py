@@ -22,6 +22,7 @@ PLANTED = {
     "one_alpha_for_the_batch": (
         [(ALPHA, "alpha = torch.rand(1, 1, 1, 1, dtype=real.dtype, device=real.device)")], {"q6_gradient_penalty"}),
     "penalty_without_create_graph": ([(CREATE_GRAPH, "create_graph=False)")], {"q6_gradient_penalty"}),
+    "penalty_with_abs": ([(GP_RETURN, "return lam * (grad_norm - 1).abs().mean()")], {"q6_gradient_penalty"}),
     "generator_loss_wrong_sign": ([(LOSS_G, "return score_fake.mean()")], {"q5_wasserstein_losses"}),
     "critic_without_label_planes": (
         [(CRITIC_CAT, "x = torch.cat([images, 0 * label_planes(labels, self.n_classes).to(images.dtype)], dim=1)")],
@@ -67,6 +68,7 @@ VARIANTS = {
 }
 
 FEEDBACK = {
+    "penalty_with_abs": ["square"],
     "unconditional": ["far from real images"],
     "penalty_on_squared_norm": ["(||grad|| - 1) ** 2"],
     "one_alpha_for_the_batch": ["one alpha per image"],
@@ -76,6 +78,11 @@ FEEDBACK = {
     "generator_ignores_labels": ["ignores its label"],
     "generate_accepts_any_class": ["ValueError"],
     "generate_clamps_instead_of_rescaling": ["darker than real images", "(x + 1) / 2"],
+}
+
+# submission name -> texts its failing tests' output must NOT contain (a fix that does not match the failure).
+WRONG_FIX = {
+    "penalty_with_abs": ["one alpha", "create_graph"],
 }
 
 MIN_POINTS = 15
