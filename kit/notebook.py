@@ -12,6 +12,7 @@ find it; a checkpoint that is missing (genkit.CheckpointError) leaves the model 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -32,7 +33,8 @@ def execute(path: Path, timeout: int | None = None) -> None:
 def is_definition(cell) -> bool:
     src = cell.source.lstrip()
     return (cell.cell_type == "code" and "otter_ignore" not in cell.metadata.get("tags", [])
-            and "grader." not in src and "import otter" not in src and not src.startswith(('"""', "def test_")))
+            and not re.search(r"\bgrader\b", src) and "import otter" not in src
+            and not src.startswith(('"""', "def test_")))
 
 
 def load_code(path: Path, namespace: dict | None = None) -> dict:
