@@ -172,3 +172,33 @@ def test_student_notebook_stands_alone(release, lab):
 
 def test_the_stand_alone_scan_can_fail():
     assert ELSEWHERE.search("as task 2.3 of the lab sheet asks") and ELSEWHERE.search("see the README of your course")
+
+
+def text_output_bytes(cell) -> int:
+    """The text a code cell prints or returns (streams, plain-text results, tracebacks), in bytes."""
+    total = 0
+    for out in cell.get("outputs", []):
+        total += len(str(out.get("text", ""))) + len(str(out.get("data", {}).get("text/plain", "")))
+        total += sum(len(line) for line in out.get("traceback", []))
+    return total
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_no_solution_cell_prints_more_than_20_kb(release, lab):
+    nb = nbformat.read(release / "solutions" / lab / f"{lab}.ipynb", as_version=4)
+    sizes = [(text_output_bytes(c), i) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    assert sizes and max(sizes)[0] <= 20_000, f"cell {max(sizes)[1]} prints {max(sizes)[0]} bytes of text"
+    loud = nbformat.v4.new_code_cell("print(history)")
+    loud.outputs = [nbformat.v4.new_output("stream", text="x" * 20_001)]
+    assert text_output_bytes(loud) > 20_000  # the measure sees a cell that prints a whole history
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_every_written_question_shows_its_name_and_points(release, lab):
+    written = [c.source for c in nbformat.read(get(lab).notebook, as_version=4).cells
+               if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION") and "manual: true" in c.source]
+    text = "\n".join(c.source for c in nbformat.read(release / "student_release" / lab / f"{lab}.ipynb",
+                                                     as_version=4).cells if c.cell_type == "markdown")
+    for config in written:
+        name = config.split("name:", 1)[1].split()[0]
+        assert f"*Written question `{name}`: " in text, f"{lab}: the written question {name} shows no name and points"
