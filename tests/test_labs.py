@@ -142,6 +142,24 @@ def judged_questions(autograder_zip) -> set[str]:
     return {n[len("tests/"):-3] for n, source in tests.items() if samplejudge.JUDGED_CALL.search(source)}
 
 
+def hidden_test_lines(autograder_zip) -> set[str]:
+    """The source lines (longer than 25 characters) of the hidden test cases of an autograder zip."""
+    import ast
+
+    lines = set()
+    with zipfile.ZipFile(autograder_zip) as z:
+        for n in z.namelist():
+            if not (n.startswith("tests/") and n.endswith(".py")):
+                continue
+            source = z.read(n).decode()
+            for node in ast.parse(source).body:
+                if isinstance(node, ast.FunctionDef) and "hidden=True" in (ast.get_source_segment(
+                        source, node.decorator_list[0]) if node.decorator_list else ""):
+                    body = ast.get_source_segment(source, node).splitlines()[1:]
+                    lines |= {line.strip() for line in body if len(line.strip()) > 25}
+    return lines
+
+
 @pytest.mark.parametrize("lab", [lab for lab in LABS if hasattr(LABS[lab].grading, "JUDGED")])
 def test_judged_results_read_as_markdown_with_figures_and_a_grid(release, graded, lab):
     """What a student reads on Gradescope for each judged question: Markdown with the measured figures and a PNG
@@ -150,7 +168,8 @@ def test_judged_results_read_as_markdown_with_figures_and_a_grid(release, graded
 
     broken = next(iter(sorted(LABS[lab].module("submissions").FEEDBACK)))
     judged = judged_questions(release / "autograder" / f"{lab}-autograder.zip")
-    assert judged
+    hidden = hidden_test_lines(release / "autograder" / f"{lab}-autograder.zip")
+    assert judged and hidden
     for name in ("solution", broken):
         res = graded(lab)[name]
         for t in res["tests"]:
@@ -158,6 +177,7 @@ def test_judged_results_read_as_markdown_with_figures_and_a_grid(release, graded
                 continue
             assert t.get("output_format") == "md", (name, t["name"])
             assert "| figure | value |" in t["output"] or "**" in t["output"], t["output"][:500]
-            assert "def test_" not in t["output"] and "assert " not in t["output"], t["output"][:800]
+            quoted = [line for line in hidden if line in t["output"]]
+            assert not quoted, f"{name}, {t['name']}: the output quotes hidden tests: {quoted[:2]}"
         for png in (res.get("extra_data") or {}).get("sample_grids", {}).values():
             assert base64.b64decode(png).startswith(b"\x89PNG")

@@ -26,9 +26,9 @@ PLANTED = {
     "label_ignored": (
         [(CONTEXT, "context = self.label_emb(torch.full_like(labels, NULL_CLASS)).reshape(-1, CTX_TOKENS, CTX_DIM)")],
         {"q5_unet", "q10_label_accuracy"}),
-    # x0_hat without the square roots blows up at large t: generate returns NaN, so its contract fails too
+    # x0_hat without the square roots: with 10 DDIM steps the samples stay finite (the contract holds) but are no digits
     "ddim_x0_without_sqrt": (
-        [(DDIM_X0, "x0_hat = (x_t - (1 - ab_t) * eps) / ab_t")], {"q8_ddim_step", "q9_generate", "q10_label_accuracy"}),
+        [(DDIM_X0, "x0_hat = (x_t - (1 - ab_t) * eps) / ab_t")], {"q8_ddim_step", "q10_label_accuracy"}),
     "generate_accepts_any_class": (
         [(CHECK_C, "if False:")], {"q9_generate"}),
     "generate_returns_torch_tensor": (
