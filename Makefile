@@ -36,7 +36,7 @@ weights: venv
 
 # The suite also grades in a box shaped like Gradescope's container, with the CPU-only grading environment.
 test: venv gradeenv
-	$(BIN)/python -m pytest tests -ra
+	$(BIN)/python -m pytest tests -ra --durations=15
 
 # A grading environment like the one each autograder zip builds on Gradescope: a CPU-only torch and
 # otter-grader[grading] (torch 2.13.0 is the CPU build the registry serves here; the zips pin 2.9.1+cpu).
