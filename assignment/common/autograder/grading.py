@@ -302,6 +302,10 @@ def check_generate_contract(generate, conditional: bool = False, sizes=(1, 64), 
     with torch.no_grad():
         b = generate(fresh, *args)
     if np.allclose(a, np.asarray(b, dtype=np.float64)):
+        if np.ptp(np.asarray(a).reshape(len(a), -1), axis=1).max() < 1e-6:
+            raise SubmissionError(f"{name} returns blank images (every pixel of each image the same value, "
+                                  f"{float(np.asarray(a).mean()):.2f} on average), whatever the noise: the model or "
+                                  "the sampler diverges or saturates; check the steps that turn noise into an image.")
         raise SubmissionError(f"two calls of {name} returned the same images: draw fresh noise on every call.")
     if conditional:
         x = generate(0, 3)
