@@ -66,15 +66,6 @@ def make_zip(dest: Path, files: list[Path]) -> Path:
     return dest
 
 
-def grade_all(submissions: dict[str, Path], autograder: Path, workdir: Path) -> dict[str, dict]:
-    """Grade several submissions, two at a time (the machine has 2 cores)."""
-    def one(item):
-        name, path = item
-        return name, kit_grade.grade(path, autograder, workdir / name)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(one, submissions.items()))
-
-
 def by_question(results: dict) -> dict[str, tuple[float, float]]:
     return {q: (s, m) for q, (s, m) in kit_grade.per_question(results).items()}
 
