@@ -11,7 +11,8 @@
 For each lab: seconds to build it (otter assign, executing the solution, grading it); seconds and peak
 resident memory (the whole process tree: otter and its kernel, sampled every 50 ms) to grade the
 solution submission, and the same grading in Gradescope's box (../shared/tools/gradescope-box: 768 MB, 0.5 CPU)
-where it exists; then the lab's own benchmark, ``assignment/<lab>/bench.py``:
+where it exists, and each reference model's figures from that grading's results.json (``reference_lines``);
+then the lab's own benchmark, ``assignment/<lab>/bench.py``:
 
 * ``runs(ns) -> list[Run]`` (ns: the namespace of the lab's solution code, ``kit.notebook.lab_code``): each
   Run trains the solution's models from scratch per seed, in chunks of ``every`` steps, judges them after
@@ -117,6 +118,8 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
         print(f"{lab}: grading the solution ({score:g}/{possible:g}) {secs:.0f} s, peak RSS {peak:.0f} MB "
               f"on {cores or os.cpu_count()} core(s) ({verdict} in Gradescope's {GRADESCOPE_RAM_MB} MB; "
               f"torch {torch_build(grading_python)})")
+        for line in reference_lines(lab, res.get("extra_data", {})):
+            print(line)
         if BOX.exists():
             box_out = Path(tmp) / "box-results"
             box_out.mkdir()
@@ -131,6 +134,44 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
                 tests = json.loads((box_out / "results.json").read_text())["tests"]
                 graded = f"{sum(t.get('score', 0) for t in tests):g}/{sum(t.get('max_score', 0) for t in tests):g}"
             print(f"{lab}: grading the solution in Gradescope's box ({graded}): {report[len('gradescope-box: '):]}")
+
+
+def reference_lines(lab: str, extra: dict) -> list[str]:
+    """The lab's reference models as the autograder judged them in the solution's grading (results.json's
+    ``extra_data``): realism (FD / floor), variety (the least varied class's pixel spread), label accuracy overall
+    and for the worst class (conditional models) or the Inception Score, and the training seconds stored with
+    each reference checkpoint."""
+    import genkit
+
+    draws = {spec.draw.name: spec.draw for spec in getattr(get(lab).grading, "JUDGED", {}).values()
+             if hasattr(spec, "draw") and hasattr(spec.draw, "checkpoint")}
+    lines = []
+    for name, f in extra.get("samples", {}).items():
+        if "fd_ratio" not in f:
+            continue
+        parts = [f"FD/floor {f['fd_ratio']:.1f}", f"agreement {f.get('agreement', float('nan')):.2f}"]
+        if "per_class" in f:
+            parts += [f"label accuracy {f['label_accuracy']:.1%} (worst class {min(f['per_class']):.0%})",
+                      f"least varied class's spread {min(f['class_spread']):.3f}"]
+        else:
+            parts += [f"IS {f['inception_score']:.2f}", f"spread {f['spread']:.3f}"]
+        draw = draws.get(name)
+        ckpt = get(lab).reference / draw.checkpoint if draw else None
+        if ckpt is not None and ckpt.exists():
+            seconds = torch_load_extra(ckpt).get("train_seconds")
+            parts.append(f"trained in {seconds:.0f} s" if seconds is not None else "training time not recorded")
+        lines.append(f"{lab}: reference {name}: " + ", ".join(parts))
+    if extra.get("grading_seconds") is not None:
+        lines.append(f"{lab}: drawing and judging the samples: {extra['grading_seconds']:.0f} s")
+    return lines
+
+
+def torch_load_extra(path) -> dict:
+    """What a checkpoint written by genkit.save_checkpoint stores beside its weights."""
+    import torch
+
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    return {k: v for k, v in saved.items() if k != "state_dict"}
 
 
 def torch_build(python: str) -> str:

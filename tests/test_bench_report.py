@@ -1,0 +1,20 @@
+"""kit.bench's figures of the references as the autograder judged them (results.json's extra_data)."""
+from kit import bench
+
+
+def test_reference_lines_report_each_models_realism_variety_and_accuracy():
+    extra = {"samples": {
+        "cgan": {"fd_ratio": 4.14, "agreement": 1.01, "label_accuracy": 0.987, "per_class": [0.99] * 9 + [0.95],
+                 "class_spread": [0.12] * 9 + [0.071]},
+        "vae": {"fd_ratio": 61.0, "agreement": 0.5, "inception_score": 7.12, "spread": 0.2},
+        "attack": {"success": 1.0},  # not a generative model: no realism line
+    }, "grading_seconds": 41.2}
+    lines = bench.reference_lines("cgan_vae", extra)
+    assert len(lines) == 3, lines
+    cgan, vae, seconds = lines
+    assert cgan.startswith("cgan_vae: reference cgan: FD/floor 4.1")
+    assert "label accuracy 98.7% (worst class 95%)" in cgan and "least varied class's spread 0.071" in cgan
+    assert "IS 7.12" in vae and "FD/floor 61.0" in vae
+    assert "trained in" in cgan or "training time not recorded" in cgan  # read from the reference checkpoint
+    assert seconds == "cgan_vae: drawing and judging the samples: 41 s"
+    assert bench.reference_lines("gan", {}) == []
