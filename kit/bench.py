@@ -141,8 +141,6 @@ def reference_lines(lab: str, extra: dict) -> list[str]:
     ``extra_data``): realism (FD / floor), variety (the least varied class's pixel spread), label accuracy overall
     and for the worst class (conditional models) or the Inception Score, and the training seconds stored with
     each reference checkpoint."""
-    import genkit
-
     draws = {spec.draw.name: spec.draw for spec in getattr(get(lab).grading, "JUDGED", {}).values()
              if hasattr(spec, "draw") and hasattr(spec.draw, "checkpoint")}
     lines = []
