@@ -95,8 +95,8 @@ def realism_path(dataset: str) -> Path:
 
 def write_realism_stats(dataset: str, seed: int = 5) -> Path:
     """realism_<dataset>.pt for grading.fd_ratio and grading.agreement: the mean and covariance of the hidden judge's
-    features over the real test set; the floor, the Frechet distance of REALISM_FLOOR_IMAGES real training images
-    outside the copy bank to them; the share of those images whose nearest banked neighbours carry their label; the
+    features over the real test set; the floor, the median Frechet distance to them of REALISM_FLOOR_SETS disjoint sets
+    of REALISM_FLOOR_IMAGES real training images outside the copy bank; the share of those images whose nearest banked neighbours carry their label; the
     mean pixel value of the test set."""
     import numpy as np
 
@@ -107,9 +107,11 @@ def write_realism_stats(dataset: str, seed: int = 5) -> Path:
     stats = {"mean": torch.from_numpy(f.mean(0)), "cov": torch.from_numpy(np.cov(f, rowvar=False))}
     banked = set(torch.load(bank_path(dataset), weights_only=True)["indices"].tolist())
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)).tolist()
-    real = torch.tensor([i for i in order if i not in banked][: grading.REALISM_FLOOR_IMAGES])
-    g = grading.judge_features(images[real, 0], dataset)
-    stats["floor"] = genkit.frechet_distance(g.mean(0), np.cov(g, rowvar=False), f.mean(0), np.cov(f, rowvar=False))
+    size, sets = grading.REALISM_FLOOR_IMAGES, grading.REALISM_FLOOR_SETS
+    pool = torch.tensor([i for i in order if i not in banked][: size * sets])
+    g = grading.judge_features(images[pool, 0], dataset)
+    stats["floor"] = genkit.frechet_floor(g, (f.mean(0), np.cov(f, rowvar=False)), size, sets)
+    real = pool[:size]
     stats["knn_accuracy"] = float((grading.knn_labels(images[real, 0], dataset) == labels[real].numpy()).mean())
     stats["pixel_mean"] = float(test_images.mean())
     torch.save(stats, realism_path(dataset))

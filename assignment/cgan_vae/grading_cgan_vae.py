@@ -22,12 +22,12 @@ BARS = {
     # Inception Score under the hidden judge (1 to 10) of VAE_SAMPLES prior samples; a score rather than a
     # confident share, because an untrained decoder's grey blobs are read as one digit with high confidence
     "vae_inception_score": 5.0,
-    # realism (grading.fd_ratio, grading.agreement; 1 = as real as real digits).  CGAN: the reference 3.7 and
-    # 1.07; the reference's one sample per digit repeated 31 (and no variety); fooling images 500-1100 and
-    # 0.07-0.25.  VAE: the reference 55 and 0.65; fooling images as above.
-    "cgan_fd_ratio": 15,
+    # realism (grading.fd_ratio, grading.agreement; 1 = as real as real digits).  CGAN: the reference 2.8 and
+    # 1.07; the reference's one sample per digit repeated 24 (and no variety); fooling images 380-840 and
+    # 0.07-0.25.  VAE: the reference 45 and 0.67; fooling images as above.
+    "cgan_fd_ratio": 11,
     "cgan_agreement": 0.5,
-    "vae_fd_ratio": 150,
+    "vae_fd_ratio": 115,
     "vae_agreement": 0.25,
 }
 SAMPLES_PER_CLASS = 200
