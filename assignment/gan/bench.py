@@ -27,7 +27,7 @@ def runs(ns: dict) -> list[Run]:
     def new(seed):
         torch.manual_seed(seed)
         G, D = ns["DCGANGenerator"]().to(ns["device"]), ns["DCGANDiscriminator"]().to(ns["device"])
-        return (G, D, *ns["make_optimizers"](G, D))
+        return (G, D, *ns["make_optimizers"](G, D, lr=ns["DCGAN_LR"]))
 
     def train(state, images, labels, steps):
         ns["train_gan"](*state, images, steps, ns["generator_loss_nonsaturating"])
