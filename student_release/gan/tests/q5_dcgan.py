@@ -21,5 +21,5 @@ def test_dcgan_shapes_and_layers(DCGANGenerator, DCGANDiscriminator):
     d_linears = sum((isinstance(m, nn.Linear) for m in D.modules()))
     assert 2 <= g_convs <= 3, f'the generator should have 2-3 (transposed) convolution layers, it has {g_convs}'
     assert 3 <= d_convs <= 4, f'the discriminator should have 3-4 convolution layers, it has {d_convs}'
-    assert d_linears == 1, f'the discriminator should have a single linear layer before its convolutions, it has {d_linears}'
+    assert d_linears == 1, f'the discriminator should have a single linear layer (its output layer, or before its convolutions), it has {d_linears}'
 
