@@ -95,9 +95,9 @@ def realism_path(dataset: str) -> Path:
 
 def write_realism_stats(dataset: str, seed: int = 5) -> Path:
     """realism_<dataset>.pt for grading.fd_ratio and grading.agreement: the mean and covariance of the hidden judge's
-    features over the real test set; the floor, the median Frechet distance to them of REALISM_FLOOR_SETS disjoint sets
-    of REALISM_FLOOR_IMAGES real training images outside the copy bank; the share of those images whose nearest banked neighbours carry their label; the
-    mean pixel value of the test set."""
+    features over the real test set; the floor, the median Frechet distance to them of REALISM_FLOOR_SETS disjoint
+    sets of REALISM_FLOOR_IMAGES real training images outside the copy bank; the share of the first set's images
+    whose nearest banked neighbours carry their label; the mean pixel value of the test set."""
     import numpy as np
 
     grading.clear_realism()

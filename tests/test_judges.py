@@ -104,3 +104,22 @@ def test_realism_passes_real_images_and_fails_noise_and_fooling_images(dataset):
         for d in draws:
             agree = grading.agreement(fake, target.numpy() if d.per_class else read, dataset)
             assert agree < d.agreement_bar, (d.name, agree, d.agreement_bar)
+
+
+def test_frechet_floor_is_the_median_of_disjoint_sets():
+    """genkit.frechet_floor: one far-off set among five moves the floor little (a mean would move it many times
+    over), and only whole disjoint sets of ``size`` rows count."""
+    import numpy as np
+
+    import genkit
+
+    rng = np.random.default_rng(0)
+    real = (np.zeros(4), np.eye(4))
+    features = rng.standard_normal((5 * 500 + 300, 4))
+    typical = genkit.frechet_floor(features[:500 * 5], real, size=500, sets=5)
+    features[1000:1500] += 10  # the third set is far from the real data: distance about 400
+    floor = genkit.frechet_floor(features, real, size=500, sets=5)
+    assert floor < 2 * typical < 1, (floor, typical)
+    by_set = [genkit.frechet_distance(c.mean(0), np.cov(c, rowvar=False), *real) for c in np.split(features[:2500], 5)]
+    assert floor == np.median(by_set) and max(by_set) > 300
+    assert genkit.frechet_floor(features, real, size=500, sets=3) == np.median(by_set[:3])  # the first three only

@@ -373,7 +373,8 @@ def judge_features(images, dataset: str = "mnist") -> np.ndarray:
 
 def fd_ratio(images, dataset: str = "mnist") -> float:
     """Frechet distance of ``images`` to the real test set in the hidden judge's features, over the floor (the same
-    distance for 1000 real training images, the median of 20 such sets): 1 is as real as real data; fooling images and noise score hundreds."""
+    distance for 1000 real training images, the median of 20 such sets): 1 is as real as real data; fooling images
+    and noise score hundreds."""
     stats = realism_stats(dataset)
     f = judge_features(images, dataset)
     return genkit.frechet_distance(f.mean(0), np.cov(f, rowvar=False), stats["mean"], stats["cov"]) / stats["floor"]
