@@ -138,8 +138,9 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
 
 def reference_lines(lab: str, extra: dict) -> list[str]:
     """The lab's reference models as the autograder judged them in the solution's grading (results.json's
-    ``extra_data``): realism (FD / floor), variety (the least varied class's pixel spread), label accuracy overall
-    and for the worst class (conditional models) or the Inception Score, and the training seconds stored with
+    ``extra_data``): realism (FD / floor), variety (the least varied class's pixel spread and its coverage in the
+    hidden judge's features), label accuracy overall and for the worst class (conditional models) or the Inception
+    Score, and the training seconds stored with
     each reference checkpoint."""
     draws = {spec.draw.name: spec.draw for spec in getattr(get(lab).grading, "JUDGED", {}).values()
              if hasattr(spec, "draw") and hasattr(spec.draw, "checkpoint")}
@@ -153,6 +154,8 @@ def reference_lines(lab: str, extra: dict) -> list[str]:
                       f"least varied class's spread {min(f['class_spread']):.3f}"]
         else:
             parts += [f"IS {f['inception_score']:.2f}", f"spread {f['spread']:.3f}"]
+        if f.get("coverage_min") is not None:
+            parts.append(f"least covered class's coverage {f['coverage_min']:.2f}")
         draw = draws.get(name)
         ckpt = get(lab).reference / draw.checkpoint if draw else None
         if ckpt is not None and ckpt.exists():

@@ -166,7 +166,7 @@ def row(name: str, lab: str, results: dict | None, error: str = "") -> dict:
 
 
 # The figures the sample judge measured (results.json's extra_data), as CSV columns "<model>.<figure>".
-FIGURES = ("label_accuracy", "inception_score", "fd_ratio", "agreement", "copies", "success", "error")
+FIGURES = ("label_accuracy", "inception_score", "fd_ratio", "agreement", "coverage_min", "copies", "success", "error")
 
 
 def figure_columns(results: dict) -> dict:

@@ -97,14 +97,16 @@ def write_realism_stats(dataset: str, seed: int = 5) -> Path:
     """realism_<dataset>.pt for grading.fd_ratio and grading.agreement: the mean and covariance of the hidden judge's
     features over the real test set; the floor, the median Frechet distance to them of REALISM_FLOOR_SETS disjoint
     sets of REALISM_FLOOR_IMAGES real training images outside the copy bank; the share of the first set's images
-    whose nearest banked neighbours carry their label; the mean pixel value of the test set."""
+    whose nearest banked neighbours carry their label; the mean pixel value of the test set; the spread of each class
+    of the test set in those features (genkit.class_traces, for grading.class_coverage)."""
     import numpy as np
 
     grading.clear_realism()
     images, labels = genkit.load_tensors(dataset, train=True)
-    test_images, _ = genkit.load_tensors(dataset, train=False)
+    test_images, test_labels = genkit.load_tensors(dataset, train=False)
     f = grading.judge_features(test_images[:, 0], dataset)
-    stats = {"mean": torch.from_numpy(f.mean(0)), "cov": torch.from_numpy(np.cov(f, rowvar=False))}
+    stats = {"mean": torch.from_numpy(f.mean(0)), "cov": torch.from_numpy(np.cov(f, rowvar=False)),
+             "class_trace": torch.from_numpy(genkit.class_traces(f, test_labels.numpy()))}
     banked = set(torch.load(bank_path(dataset), weights_only=True)["indices"].tolist())
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)).tolist()
     size, sets = grading.REALISM_FLOOR_IMAGES, grading.REALISM_FLOOR_SETS
@@ -158,7 +160,8 @@ def main(argv=None):
         if not args.check and (args.force or not bank_path(dataset).exists()
                                or "zoomed" not in torch.load(bank_path(dataset), weights_only=True)):
             write_copy_bank(dataset)
-        if not args.check and (args.force or not realism_path(dataset).exists()):
+        if not args.check and (args.force or not realism_path(dataset).exists()
+                               or "class_trace" not in torch.load(realism_path(dataset), weights_only=True)):
             write_realism_stats(dataset)
 
 

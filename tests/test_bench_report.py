@@ -1,4 +1,5 @@
-"""kit.bench's figures of the references as the autograder judged them (results.json's extra_data)."""
+"""kit.bench's figures of the references as the autograder judged them (results.json's extra_data), each figure
+shown when the results carry it."""
 from kit import bench
 from kit.labs import get
 
@@ -6,7 +7,7 @@ from kit.labs import get
 def test_reference_lines_report_each_models_realism_variety_and_accuracy():
     extra = {"samples": {
         "cgan": {"fd_ratio": 4.14, "agreement": 1.01, "label_accuracy": 0.987, "per_class": [0.99] * 9 + [0.95],
-                 "class_spread": [0.12] * 9 + [0.071]},
+                 "class_spread": [0.12] * 9 + [0.071], "coverage_min": 0.64},
         "vae": {"fd_ratio": 61.0, "agreement": 0.5, "inception_score": 7.12, "spread": 0.2},
         "attack": {"success": 1.0},  # not a generative model: no realism line
     }, "grading_seconds": 41.2}
@@ -15,7 +16,8 @@ def test_reference_lines_report_each_models_realism_variety_and_accuracy():
     cgan, vae, seconds = lines
     assert cgan.startswith("cgan_vae: reference cgan: FD/floor 4.1")
     assert "label accuracy 98.7% (worst class 95%)" in cgan and "least varied class's spread 0.071" in cgan
-    assert "IS 7.12" in vae and "FD/floor 61.0" in vae
+    assert "least covered class's coverage 0.64" in cgan
+    assert "IS 7.12" in vae and "FD/floor 61.0" in vae and "coverage" not in vae
     # the training time is the one stored with the reference checkpoint
     seconds_stored = bench.torch_load_extra(get("cgan_vae").reference / "cgan_generator.pt").get("train_seconds")
     assert cgan.endswith(f"trained in {seconds_stored:.0f} s" if seconds_stored is not None

@@ -345,6 +345,15 @@ KNN = 5
 # (x + 1) / 2, 0.53 (which its Frechet distance and label accuracy do not catch: 41 and 83 % of the real-data
 # accuracy); a sigmoid over tanh outputs lifts the black background to 0.27, about 2.5 on MNIST.
 BRIGHTNESS_BARS = (0.65, 1.6)
+# Coverage (genkit.class_coverage): the spread of each class's samples in the hidden judge's features over that of the
+# real test images of the class (realism_<dataset>.pt's "class_trace"), for the class asked for (conditional models)
+# or the class the judge reads (the others; classes with fewer than COVERAGE_MIN_SAMPLES samples are left out).
+# Measured on the samples the autograder draws (python -m kit.build --results, extra_data): real MNIST training images
+# 0.82 at the least; the references' least covered class 0.23 (cWGAN-GP, whose classes each show few styles) to 1.7
+# (DCGAN); one image per class, each copy shifted by up to a pixel at random (a pixel spread that looks varied), 0.03
+# to 0.08; the same image repeated, or an untrained generator, about 0.  The bar sits at half the lowest reference.
+COVERAGE_BAR = 0.12
+COVERAGE_MIN_SAMPLES = 20
 _realism: dict = {}
 
 
@@ -378,6 +387,14 @@ def fd_ratio(images, dataset: str = "mnist") -> float:
     stats = realism_stats(dataset)
     f = judge_features(images, dataset)
     return genkit.frechet_distance(f.mean(0), np.cov(f, rowvar=False), stats["mean"], stats["cov"]) / stats["floor"]
+
+
+def class_coverage(images, classes, dataset: str = "mnist") -> list:
+    """Per-class coverage of ``images`` (k, 28, 28) of classes ``classes`` (k,) in the hidden judge's features
+    (genkit.class_coverage against the real test set's per-class spread): about 1 as varied as real images, near 0
+    one style per class; None for a class with fewer than COVERAGE_MIN_SAMPLES samples."""
+    return genkit.class_coverage(judge_features(images, dataset), classes, realism_stats(dataset)["class_trace"],
+                                 COVERAGE_MIN_SAMPLES)
 
 
 def knn_labels(images, dataset: str = "mnist", k: int = KNN) -> np.ndarray:
@@ -499,6 +516,7 @@ def draw_figures(draw: Draw, images) -> dict:
         per = np.diag(confusion) / draw.per_class
         figures.update(label_accuracy=float(per.mean()), per_class=[float(a) for a in per],
                        confusion=confusion.tolist(), agreement=agreement(images, asked, draw.dataset),
+                       coverage=class_coverage(images, asked, draw.dataset),
                        class_spread=[spread(images[asked == c]) for c in range(10)],
                        judge_real_accuracy=judge_real_accuracy(draw.dataset))
     else:
@@ -509,14 +527,18 @@ def draw_figures(draw: Draw, images) -> dict:
         figures.update(inception_score=float(report["inception_score"]),
                        confident_share=float(report["confident_share"]),
                        class_counts=[int(c) for c in report["class_counts"]],
-                       agreement=agreement(images, read, draw.dataset))
+                       agreement=agreement(images, read, draw.dataset),
+                       coverage=class_coverage(images, read, draw.dataset))
+    covered = [c for c in figures["coverage"] if c is not None]
+    figures["coverage_min"] = min(covered) if covered else None
     figures["classes"] = names
     return figures
 
 
 def verdict(spec: Judged, figures: dict) -> None:
     """SubmissionError (one paragraph a student can act on) unless ``figures`` (draw_figures) pass ``spec``.
-    In order: variety, no copies, brightness, the Frechet-distance realism bar, the test's own measure, and last
+    In order: variety, no copies, brightness, the Frechet-distance realism bar, per-class coverage (COVERAGE_BAR),
+    the test's own measure, and last
     the second judge's agreement (so that an honest mistake, such as a generator that ignores its label, is told
     by the per-class table)."""
     draw, f = spec.draw, figures
@@ -539,6 +561,16 @@ def verdict(spec: Judged, figures: dict) -> None:
             f"features, is {f['fd_ratio']:.0f} times that of real images (the bar is {draw.fd_bar:g}). Images "
             "optimised to fool a classifier, noise, and broken contrast or range (map tanh outputs with "
             "(x + 1) / 2) score hundreds; train the model and sample from it.")
+    if f.get("coverage_min") is not None and f["coverage_min"] < COVERAGE_BAR:
+        worst = int(np.argmin([np.inf if c is None else c for c in f["coverage"]]))
+        which = (f"of class {f['classes'][worst]}" if draw.per_class
+                 else f"the hidden judge reads as {f['classes'][worst]}")
+        raise SubmissionError(
+            f"the samples {which} barely vary: in the hidden judge's features they spread over "
+            f"{f['coverage_min']:.0%} of the range real images of that class cover (the bar is {COVERAGE_BAR:.0%}; "
+            "honest generators 23 % or more). The generator draws one style per class (shifting an image by a "
+            "pixel does not make a new one): sample fresh noise for every image and train the model, without "
+            "truncating z to almost nothing.")
     if spec.kind == "inception_score" and f["inception_score"] < spec.bar:
         raise SubmissionError(
             f"judge score (Inception Score with the hidden judge) of {what}: {f['inception_score']:.2f}, below the "

@@ -54,6 +54,7 @@ JUDGED_CALL = re.compile(r"""JUDGED\[\s*["'](\w+)["']\s*\]""")
 FIGURE_TITLES = (("label_accuracy", "label accuracy (hidden judge)"), ("inception_score", "judge score (Inception Score)"),
                  ("fd_ratio", "realism: Fréchet distance to real images / the real-data floor (lower is better)"),
                  ("agreement", "agreement of a second judge, as a share of real images'"),
+                 ("coverage_min", "coverage: spread of the least varied class / real images' (hidden judge's features)"),
                  ("spread", "variety: mean distance between samples"), ("copies", "share of near copies of real images"),
                  ("brightness", "mean brightness / real images'"), ("success", "attack success rate"),
                  ("linf", "largest change of a pixel"))
@@ -102,6 +103,8 @@ def markdown_report(model: str, figures: dict, grid_png: str | None) -> str:
     elif figures.get("class_counts"):
         lines += ["", "| class | " + " | ".join(names) + " |", "| --- " * (len(names) + 1) + "|",
                   "| samples | " + " | ".join(str(v) for v in figures["class_counts"]) + " |"]
+    if (figures.get("per_class") or figures.get("class_counts")) and figures.get("coverage"):
+        lines.append("| coverage | " + " | ".join("-" if v is None else f"{v:.2f}" for v in figures["coverage"]) + " |")
     if grid_png:
         lines += ["", f"![samples of {model} that were graded](data:image/png;base64,{grid_png})"]
     return "\n".join(lines)
