@@ -14,13 +14,14 @@ SAMPLES = 1000  # samples of generate(n) the hidden judge reads
 # (the linear layer first, 784 -> 784) with the same recipe 5.6 and 56 after 3270 iterations (360 s, two
 # threads); the earlier reference (linear layer first, lr 2e-4, 3000 iterations) 4.0 and 91, which the bars now
 # reject; an untrained generator IS 1.0 (every sample read as the same digit); fooling images FD/floor 380-840,
-# uniform noise 856.
+# uniform noise 856; ten of the reference's samples repeated 97 (each copy shifted by up to a pixel: 91), one
+# repeated 359 (tests/test_judges.py).
 BARS = {
     # Inception Score of SAMPLES DCGAN samples computed with the hidden judge (1 = one digit only, 10 = ideal)
     "dcgan_inception_score": 4.5,
     # realism: Frechet distance to real test digits in the hidden judge's features over that of real training
     # digits (grading.fd_ratio)
-    "dcgan_fd_ratio": 100,
+    "dcgan_fd_ratio": 80,
     # realism: how often nearest real images carry the hidden judge's label, relative to real digits
     # (grading.agreement): the reference 0.68, the earlier one 0.44, fooling images 0.04-0.07, uniform noise 0.04
     "dcgan_agreement": 0.2,
