@@ -1,4 +1,6 @@
 """The judges the release ships reach their stated accuracy on the real test sets."""
+from pathlib import Path
+
 import pytest
 
 from conftest import ROOT  # noqa: F401  (puts the kit on sys.path)
@@ -123,3 +125,99 @@ def test_frechet_floor_is_the_median_of_disjoint_sets():
     by_set = [genkit.frechet_distance(c.mean(0), np.cov(c, rowvar=False), *real) for c in np.split(features[:2500], 5)]
     assert floor == np.median(by_set) and max(by_set) > 300
     assert genkit.frechet_floor(features, real, size=500, sets=3) == np.median(by_set[:3])  # the first three only
+
+
+def realism_draws():
+    """{(lab, model): Draw} of every model of the tested labs whose samples the sample judge grades for realism."""
+    import grading
+    from conftest import TESTED_LABS
+
+    return {(lab.name, spec.draw.name): spec.draw for lab in TESTED_LABS
+            for spec in getattr(lab.grading, "JUDGED", {}).values() if isinstance(spec.draw, grading.Draw)}
+
+
+def broken_versions(ns: dict, draw, reference, checkpoint) -> dict:
+    """Samples of the broken generators the realism bars exist for, made from the reference model of ``draw``:
+
+    * untrained: the reference's modules with freshly initialised weights (conftest.untrained_checkpoint);
+    * collapsed: one image, the same for every sample;
+    * one style per class: one image per class (per conditional class, else ten images), repeated, and the same
+      repeated images each shifted by up to one pixel at random (so that their pixel spread looks varied);
+    * contrast broken: tanh outputs mapped to [0, 1] with clamp(0, 1) instead of (x + 1) / 2, i.e. 2x - 1 clipped.
+    """
+    import numpy as np
+    import torch
+
+    from conftest import untrained_checkpoint
+
+    k = draw.per_class or draw.n
+    heads = reference[::k] if draw.per_class else reference[:10]
+    one_style = np.repeat(heads, k, axis=0) if draw.per_class else np.tile(heads, (k // 10, 1, 1))
+    rng = np.random.default_rng(0)
+    jittered = np.stack([np.roll(x, tuple(rng.integers(-1, 2, size=2)), axis=(0, 1)) for x in one_style])
+    out = {"collapsed": np.repeat(reference[:1], len(reference), axis=0), "one style per class": one_style,
+           "one style per class, jittered": jittered, "contrast broken": np.clip(2 * reference - 1, 0, 1)}
+
+    blob = torch.load(checkpoint, weights_only=True)["state_dict"]
+    shapes = {name: tuple(t.shape) for name, t in blob.items()}
+    models = [m for m in ns.values() if isinstance(m, torch.nn.Module)
+              and {n: tuple(t.shape) for n, t in m.state_dict().items()} == shapes]
+    assert models, f"no model in the solution's namespace has the weights of {checkpoint.name}"
+    fresh = torch.load(untrained_checkpoint(checkpoint, checkpoint.parent / f"untrained-{checkpoint.name}"),
+                       weights_only=True)["state_dict"]
+    for m in models:
+        m.load_state_dict(fresh)
+    try:
+        out["untrained"] = draw.run(ns[draw.func])
+    finally:
+        for m in models:
+            m.load_state_dict(blob)
+    return out
+
+
+# Broken versions that the realism checks let through, and why: on MNIST, clamp(0, 1) in place of (x + 1) / 2 only
+# thins the strokes' grey edges. Measured: DCGAN FD/floor 44 against its reference's 39, brightness 0.83; diffusion
+# 6.8 against 4.7, brightness 0.89 (honest references: 0.95 to 1.26). The Frechet-distance bar catches it where the
+# reference is near real data (the CGAN: 5.2 against 1.3, bar 4), and brightness where the break darkens the images
+# (VAE 0.57, cWGAN-GP 0.53).
+REALISM_MISSES = {("gan", "dcgan", "contrast broken"), ("diffusion", "diffusion", "contrast broken")}
+
+
+def realism_figures(images, draw) -> dict:
+    """What the sample judge's realism checks read (grading.verdict): FD / floor, the least covered class, brightness."""
+    import numpy as np
+
+    import genkit
+    import grading
+
+    classes = (np.repeat(np.arange(10), draw.per_class) if draw.per_class
+               else genkit.predict(grading.hidden_judge(draw.dataset), images).argmax(1).numpy())
+    coverage = [c for c in grading.class_coverage(images, classes, draw.dataset) if c is not None]
+    return {"fd_ratio": grading.fd_ratio(images, draw.dataset), "coverage_min": min(coverage, default=0.0),
+            "brightness": float(np.mean(images)) / grading.realism_stats(draw.dataset)["pixel_mean"]}
+
+
+@pytest.mark.parametrize("lab,model", sorted(realism_draws()))
+def test_realism_bars_pass_the_reference_and_fail_broken_generators(release, tmp_path, lab, model):
+    """Both sides of each model's realism checks, on the samples the autograder draws: the solution's reference passes
+    the Frechet-distance bar (Draw.fd_bar) with a factor 1.8 to spare, the coverage bar (grading.COVERAGE_BAR) with a
+    factor 1.5 and the brightness bars; an untrained, a collapsed, a one-style-per-class (also jittered) and a
+    contrast-broken version of it each fail one of them (but REALISM_MISSES)."""
+    import shutil
+
+    import grading
+    from kit.notebook import lab_code
+
+    draw = realism_draws()[(lab, model)]
+    ns = lab_code(lab, release)
+    reference = draw.run(ns[draw.func])
+    low, high = grading.BRIGHTNESS_BARS
+    f = realism_figures(reference, draw)
+    assert f["fd_ratio"] <= draw.fd_bar / 1.8, (model, f, draw.fd_bar)
+    assert f["coverage_min"] >= 1.5 * grading.COVERAGE_BAR and low <= f["brightness"] <= high, (model, f)
+    checkpoint = Path(shutil.copy(release / "solutions" / lab / draw.checkpoint, tmp_path / draw.checkpoint))
+    for name, images in broken_versions(ns, draw, reference, checkpoint).items():
+        f = realism_figures(images, draw)
+        failed = (f["fd_ratio"] > draw.fd_bar or f["coverage_min"] < grading.COVERAGE_BAR
+                  or not low <= f["brightness"] <= high)
+        assert failed != ((lab, model, name) in REALISM_MISSES), (model, name, f, draw.fd_bar)
