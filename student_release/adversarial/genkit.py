@@ -287,6 +287,25 @@ def frechet_floor(train_features, real, size: int = 1000, sets: int = 20) -> flo
     return float(np.median([frechet_distance(g.mean(0), np.cov(g, rowvar=False), *real) for g in chunks]))
 
 
+
+def class_traces(features, classes) -> np.ndarray:
+    """The spread of each class in a judge's feature space: the trace of the covariance of the rows of ``features``
+    (N, d) whose class is c, for c = 0..9 (NaN for a class with fewer than two rows)."""
+    classes = np.asarray(classes)
+    return np.array([np.trace(np.cov(features[classes == c], rowvar=False)) if (classes == c).sum() > 1 else np.nan
+                     for c in range(10)])
+
+
+def class_coverage(features, classes, real_traces, min_samples: int = 20) -> list:
+    """Per-class coverage: for each class c, the spread of the samples of class c in the judge's features (the trace
+    of their covariance, ``class_traces``) over that of real images of class c (``real_traces``).  About 1: as varied
+    as real images of the class; near 0: one image, or one style, per class.  None for a class with fewer than
+    ``min_samples`` samples."""
+    counts = np.bincount(np.asarray(classes), minlength=10)
+    ratios = class_traces(features, classes) / np.asarray(real_traces)
+    return [float(r) if counts[c] >= min_samples else None for c, r in enumerate(ratios)]
+
+
 _REAL_STATS: dict = {}
 
 
@@ -310,6 +329,28 @@ def realism_report(images, dataset: str = "mnist", judge=None) -> float:
     real, floor, _ = _REAL_STATS[key]
     f = judge_features(images, judge)
     return frechet_distance(f.mean(0), np.cov(f, rowvar=False), *real) / floor
+
+
+def coverage_report(images, classes=None, dataset: str = "mnist", judge=None) -> list:
+    """Per-class coverage (``class_coverage``) of ``images`` (N, 28, 28) whose classes are ``classes`` (N,): the class
+    asked for, for a conditional model, or (None) the class the judge reads.  The spread of each class in the judge's
+    features (by default the public judge's) over that of the real test images of the class; 1 is as varied as real
+    images, one image or one style per class scores near 0; None for a class with fewer than 20 samples.
+    Loads the dataset once."""
+    key = ("coverage", dataset, None if judge is None else id(judge))
+    if key not in _REAL_STATS:
+        judge = judge or public_judge(dataset)
+        test, labels = load_tensors(dataset, train=False)
+        _REAL_STATS[key] = (class_traces(judge_features(test, judge), labels.numpy()), judge)
+    traces, judge = _REAL_STATS[key]
+    if classes is None:
+        classes = predict(judge, images).argmax(1).numpy()
+    return class_coverage(judge_features(images, judge), classes, traces)
+
+
+def coverage_text(coverage) -> str:
+    """A coverage_report as one line: each class's figure, '-' where the class has too few samples."""
+    return " ".join("-" if c is None else f"{c:.2f}" for c in coverage)
 
 
 def label_accuracy_report(generate, per_class: int = 100, dataset: str = "mnist", judge=None):
