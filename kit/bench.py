@@ -298,12 +298,13 @@ def snapshot(model):
 
 def sample_figures(generate, draw) -> dict:
     """``generate`` judged as the lab's autograder judges it (grading.measure of the grading module's Draw ``draw``):
-    every figure of grading.draw_figures, plus 'realistic' (the realism bars hold) and, for a conditional model,
-    'accuracy' and 'worst' (the worst class's label accuracy)."""
+    every figure of grading.draw_figures, plus 'realistic' (the realism and coverage bars hold) and, for a
+    conditional model, 'accuracy' and 'worst' (the worst class's label accuracy)."""
     import grading
 
     f = grading.measure(draw, generate)
-    f["realistic"] = f["fd_ratio"] <= draw.fd_bar and f["agreement"] >= draw.agreement_bar
+    f["realistic"] = (f["fd_ratio"] <= draw.fd_bar and f["agreement"] >= draw.agreement_bar
+                      and (f.get("coverage_min") is None or f["coverage_min"] >= grading.COVERAGE_BAR))
     if draw.per_class:
         f.update(accuracy=f["label_accuracy"], worst=min(f["per_class"]))
     return f
@@ -311,7 +312,8 @@ def sample_figures(generate, draw) -> dict:
 
 def realism_text(f) -> str:
     """The realism figures of sample_figures in a few words."""
-    return f"FD/floor {f['fd_ratio']:.1f}, second-judge agreement {f['agreement']:.2f}"
+    coverage = "" if f.get("coverage_min") is None else f", least covered class {f['coverage_min']:.2f}"
+    return f"FD/floor {f['fd_ratio']:.1f}, second-judge agreement {f['agreement']:.2f}{coverage}"
 
 
 def per_class_text(per) -> str:
