@@ -184,17 +184,21 @@ REALISM_MISSES = {("gan", "dcgan", "contrast broken"), ("diffusion", "diffusion"
 
 
 def realism_figures(images, draw) -> dict:
-    """What the sample judge's realism checks read (grading.verdict): FD / floor, the least covered class, brightness."""
+    """What the sample judge's realism checks read (grading.verdict): FD / floor (grading.fd_ratio), the least covered
+    class (grading.class_coverage) and brightness, from one pass of the hidden judge over the images."""
     import numpy as np
 
     import genkit
     import grading
 
+    stats = grading.realism_stats(draw.dataset)
+    features = grading.judge_features(images, draw.dataset)
     classes = (np.repeat(np.arange(10), draw.per_class) if draw.per_class
                else genkit.predict(grading.hidden_judge(draw.dataset), images).argmax(1).numpy())
-    coverage = [c for c in grading.class_coverage(images, classes, draw.dataset) if c is not None]
-    return {"fd_ratio": grading.fd_ratio(images, draw.dataset), "coverage_min": min(coverage, default=0.0),
-            "brightness": float(np.mean(images)) / grading.realism_stats(draw.dataset)["pixel_mean"]}
+    coverage = genkit.class_coverage(features, classes, stats["class_trace"], grading.COVERAGE_MIN_SAMPLES)
+    fd = genkit.frechet_distance(features.mean(0), np.cov(features, rowvar=False), stats["mean"], stats["cov"])
+    return {"fd_ratio": fd / stats["floor"], "coverage_min": min([c for c in coverage if c is not None], default=0.0),
+            "brightness": float(np.mean(images)) / stats["pixel_mean"]}
 
 
 @pytest.mark.parametrize("lab,model", sorted(realism_draws()))
@@ -213,6 +217,7 @@ def test_realism_bars_pass_the_reference_and_fail_broken_generators(release, tmp
     reference = draw.run(ns[draw.func])
     low, high = grading.BRIGHTNESS_BARS
     f = realism_figures(reference, draw)
+    assert f["fd_ratio"] == pytest.approx(grading.fd_ratio(reference, draw.dataset))  # the autograder's own figure
     assert f["fd_ratio"] <= draw.fd_bar / 1.8, (model, f, draw.fd_bar)
     assert f["coverage_min"] >= 1.5 * grading.COVERAGE_BAR and low <= f["brightness"] <= high, (model, f)
     checkpoint = Path(shutil.copy(release / "solutions" / lab / draw.checkpoint, tmp_path / draw.checkpoint))
