@@ -425,7 +425,8 @@ SAMPLE_CHUNK = 250  # the most images one call of an unconditional generate(n) i
 class Draw:
     """The samples of one model that the autograder judges: ``n`` images from ``func(n)``, or ``per_class`` images
     of each class c from ``func(per_class, c)``, under fixed seeds; ``checkpoint`` must be in the submission.
-    ``fd_bar``: the highest fd_ratio that passes; ``agreement_bar``: the lowest agreement that passes."""
+    ``fd_bar``: the highest fd_ratio that passes; ``agreement_bar``: the lowest agreement that passes;
+    ``review_below``: an fd_ratio under which the samples are flagged for the instructor (review_note), 0 for none."""
     name: str
     dataset: str
     checkpoint: str
@@ -435,6 +436,7 @@ class Draw:
     per_class: int = 0
     func: str = "generate"
     seed: int = 0
+    review_below: float = 0.0
 
     @property
     def count(self) -> int:
@@ -533,6 +535,27 @@ def draw_figures(draw: Draw, images) -> dict:
     figures["coverage_min"] = min(covered) if covered else None
     figures["classes"] = names
     return figures
+
+
+# Real images, deformed (a random affine map or an elastic distortion per image), are new images to the copy bank
+# and lie within 3-12 of the floor: every check above passes them, in every lab (README, "Deformed real images").  No
+# sample-based check can tell them from a generator that good, so where the course's recipe stays far from real data
+# (Draw.review_below, set per model between the two from measurement) samples that close to it are flagged for a
+# person to read generate; no point is taken.
+FLAG_MARK = "Flagged for the instructor:"  # gradeguard.TAMPER_MARK: kit.classgrade lists these lines as flags
+
+
+def review_note(draw: Draw, figures: dict) -> str | None:
+    """A line for the instructor when ``figures`` (draw_figures) are closer to real data than ``draw.review_below``,
+    else None."""
+    fd, below = figures.get("fd_ratio"), getattr(draw, "review_below", 0)  # the attack lab's draws have none
+    if not below or not isinstance(fd, (int, float)) or fd >= below:
+        return None
+    return (f"{FLAG_MARK} the samples of {draw.func} ({draw.name}) lie {fd:.1f} times the real-data floor from real "
+            f"images, closer than this lab's recipe gets in its budget (flagged under {below:g}) and as "
+            "close as stored real images deformed by a random affine map or an elastic distortion, which the copy "
+            "check cannot recognise. An instructor will read how generate makes its images; no point is taken for "
+            "this.")
 
 
 def verdict(spec: Judged, figures: dict) -> None:

@@ -29,7 +29,9 @@ these tests:
 
 The figures it measured (label accuracy per class, Inception Score, the realism figures, the attack's success) go
 into results.json as ``extra_data`` ("samples", keyed by model, and "grading_seconds", from before the notebook ran
-to the end of judging); with ``"leaderboard": true`` (``python -m kit.build --leaderboard``) they also
+to the end of judging).  Samples closer to real data than the model's ``review_below`` (grading.review_note) are
+flagged for the instructor in the ``output`` field (no point is taken: deformed real images cannot be told from a
+good generator by its samples); with ``"leaderboard": true`` (``python -m kit.build --leaderboard``) they also
 fill Gradescope's leaderboard (LEADERBOARD: each model's quality figure and its realism).  What this does not stop is written in README.md ("What the autograder protects").
 """
 from __future__ import annotations
@@ -263,6 +265,11 @@ class SampleJudge(AbstractOtterPlugin):
         board = [{"name": f"{model}: {title}", "value": round(float(f[key]), 4), "order": order}
                  for model, f in sorted(figures.items()) for key, title, order in LEADERBOARD
                  if isinstance(f.get(key), (int, float))] if self.plugin_config.get("leaderboard") else []
+        notes = [self.grading.review_note(spec.draw, self.figures[model]) for model, spec in
+                 {s.draw.name: s for s in self.specs.values()}.items() if model in self.figures]
+        notes = [note for note in notes if note]
+        if notes:  # after the guard's own notes (the guard's after_grading runs first)
+            results.set_output("\n".join([results.output, *notes] if results.output else notes))
         import time
 
         results.set_plugin_data("SampleJudge", {"figures": figures, "leaderboard": board, "grids": self.grids,
