@@ -30,7 +30,9 @@ What it does (each safeguard is shown failing without it in tests/test_bad_submi
 * **Tamper evidence.**  A student code cell that names the autograder's modules or files (grading, gradeguard,
   the hidden judges, the copy banks, /autograder), otter's internals, sys.modules or builtins is listed after
   "Flagged for the instructor:" (kit.grade puts the list in a CSV column).  The check reads the notebook as
-  submitted, outside the kernel; it is evidence for a person to look at, not a proof.
+  submitted, outside the kernel; it is evidence for a person to look at, not a proof.  So is a cell that runs at
+  grading and reads a dataset or stored arrays, or deforms images (``DATA_READ``): the labs load their data only
+  in cells the autograder skips, and a generate that serves deformed real images needs both.
 * **What comes back from the kernel is only data.**  Otter reads the kernel's test results back with pickle (a
   file, and log records over a socket) and the submission's ``.OTTER_LOG`` with dill: a student's cell could hand
   otter's own process code to run that way.  The guard makes both pickles load only otter's result classes and
@@ -194,6 +196,14 @@ TAMPER = re.compile(r"\b(?:grading\w*|gradeguard|sys\.modules|builtins|__builtin
 TAMPER_MARK = "Flagged for the instructor:"
 
 
+# Names in a cell that runs at grading (not tagged otter_ignore) that read a dataset or stored arrays, or deform
+# images: the labs load their data only in otter_ignore cells, so a generate needs none of these, while one that
+# serves real images deformed so that the copy bank misses them (README, "Deformed real images") needs both.
+DATA_READ = re.compile(r"\b(?:load_tensors|load_dataset|torchvision\.datasets|(?:Fashion)?MNIST\s*\(|"
+                       r"(?:np|numpy)\.(?:load|fromfile|loadtxt)|gzip\.open|pickle\.loads?|Image\.open|read_image|"
+                       r"ElasticTransform|RandomAffine|RandomPerspective|elastic_transform|affine_grid|grid_sample)\b")
+
+
 def without_comments(source: str) -> str:
     """Python source without its comments (names in comments are no evidence); the source itself if it does not
     tokenise (a cell with IPython syntax)."""
@@ -217,6 +227,19 @@ def tamper_flags(nb) -> list[str]:
         hits = sorted({m.group(0) for m in TAMPER.finditer(without_comments(cell.source))})
         if hits:
             flags.append(f"cell {i} ('{first_line(cell.source)[:50]}') names {', '.join(hits)}")
+    return flags
+
+
+def data_flags(nb) -> list[str]:
+    """One line per code cell that runs at grading (not tagged otter_ignore, after the release's tags are put back)
+    and reads a dataset or stored arrays, or deforms images (DATA_READ): evidence for the instructor, not proof."""
+    flags = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "otter_ignore" in cell.metadata.get("tags", []):
+            continue
+        hits = sorted({m.group(0).rstrip("( ") for m in DATA_READ.finditer(without_comments(cell.source))})
+        if hits:
+            flags.append(f"cell {i} ('{first_line(cell.source)[:50]}') uses {', '.join(hits)}")
     return flags
 
 
@@ -286,6 +309,11 @@ class GradeGuard(AbstractOtterPlugin):
         if flags:
             self.notes.append(f"{TAMPER_MARK} your code refers to the autograder or to otter's internals, which a "
                               "lab's solution never needs: " + "; ".join(flags) + ".")
+        flags = data_flags(nb)
+        if flags:
+            self.notes.append(f"{TAMPER_MARK} a cell that runs at grading reads a dataset or stored arrays, or "
+                              "deforms images, which a lab's graded cells never need (they load data only in cells "
+                              "the autograder skips): " + "; ".join(flags) + ".")
         memory_mb = self.config("memory_mb", None)
         if memory_mb:
             cell = nbformat.v4.new_code_cell(memory_cell(int(memory_mb), int(self.config("reserve_mb", 64)),
