@@ -82,6 +82,23 @@ def training_images(dest: Path, k: int = 3000, train: bool = True, shift: tuple 
     return dest
 
 
+def deformed_images(dest: Path, k: int = 3000) -> Path:
+    """k random MNIST training images, each bent by a random elastic distortion (torchvision's ElasticTransform,
+    alpha 30, sigma 4), as uint8: what a generator that serves stored images past the copy bank would return."""
+    import numpy as np
+    import torch
+    import torchvision.transforms.v2 as T
+    import genkit
+
+    images, _ = genkit.load_tensors("mnist", train=True)
+    torch.manual_seed(2)
+    idx = torch.randperm(len(images))[:k]
+    bent = torch.stack([T.ElasticTransform(alpha=30.0, sigma=4.0)(x) for x in images[idx]])[:, 0]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    np.save(dest, (bent * 255).round().to(torch.uint8).numpy())
+    return dest
+
+
 # generate's return line -> (what it returns instead, text the feedback must contain, questions lost).
 # A tensor on another device is made with torch's "meta" device: this machine has no GPU, and the check
 # treats every non-CPU tensor alike.  float64 images are judged (the quality question keeps its points);
@@ -180,6 +197,10 @@ def graded(release, tmp_path_factory):
         "patches_otter_in_the_kernel": (sub("patches_otter_in_the_kernel", edit_notebook(
             release / "student_release" / LAB / f"{LAB}.ipynb", work / "patches_otter" / f"{LAB}.ipynb",
             insert_after_setup(PATCH_OTTER)), ckpt, training_images(work / "patches_otter" / "copies.npy")), ag_zip),
+        "returns_deformed_training_images": (sub("returns_deformed_training_images", mutate(
+            solution, work / "returns_deformed_training_images" / f"{LAB}.ipynb",
+            [(GEN_RETURN, 'return np.load("bent.npy")[np.random.randint(0, len(np.load("bent.npy")), n)]'
+                          '.astype(np.float32) / 255')]), ckpt, deformed_images(work / "bent.npy")), ag_zip),
         # generate returns uniform noise pushed by signed-gradient steps until the public judge reads a digit
         "fools_the_public_judge": (sub("fools_the_public_judge", mutate(
             solution, work / "fools_the_public_judge" / f"{LAB}.ipynb", [(GEN_RETURN, FOOL_PUBLIC_JUDGE)]), ckpt),
@@ -282,6 +303,22 @@ def test_a_generator_that_returns_shifted_test_images_fails_quality(graded):
     res = graded["returns_shifted_test_images"]
     assert lost_questions(res) == {"q7_quality"}, by_question(res)
     assert "copies of real training or test images" in feedback(res), feedback(res)
+
+
+def test_a_generator_that_returns_deformed_training_images_is_flagged(graded):
+    """Real images bent by an elastic distortion are new to the copy bank and as real as the realism checks can
+    tell, so they keep the quality points; the results and the CSV's flags column name both pieces of evidence: the
+    samples are far closer to real data than the DCGAN recipe gets (grading.review_note), and the generate cell
+    reads stored arrays (gradeguard.DATA_READ). The solution has neither flag."""
+    from kit.classgrade import row
+
+    res = graded["returns_deformed_training_images"]
+    assert lost_questions(res) == set(), by_question(res)
+    text = feedback(res)
+    assert "closer than this lab's recipe gets" in text and "uses np.load" in text, text
+    flags = row("mallory", LAB, res)["flags"]
+    assert "closer than this lab's recipe gets" in flags and "np.load" in flags, flags
+    assert "closer than this lab's recipe gets" not in feedback(graded["solution"])
 
 
 def test_a_kernel_that_patches_otter_keeps_no_quality_point(graded):
