@@ -287,7 +287,6 @@ def frechet_floor(train_features, real, size: int = 1000, sets: int = 20) -> flo
     return float(np.median([frechet_distance(g.mean(0), np.cov(g, rowvar=False), *real) for g in chunks]))
 
 
-
 def class_traces(features, classes) -> np.ndarray:
     """The spread of each class in a judge's feature space: the trace of the covariance of the rows of ``features``
     (N, d) whose class is c, for c = 0..9 (NaN for a class with fewer than two rows)."""
