@@ -199,7 +199,7 @@ TAMPER_MARK = "Flagged for the instructor:"
 # Names in a cell that runs at grading (not tagged otter_ignore) that read a dataset or stored arrays, or deform
 # images: the labs load their data only in otter_ignore cells, so a generate needs none of these, while one that
 # serves real images deformed so that the copy bank misses them (README, "Deformed real images") needs both.
-DATA_READ = re.compile(r"\b(?:load_tensors|load_dataset|torchvision\.datasets|(?:Fashion)?MNIST\s*\(|"
+DATA_READ = re.compile(r"\b(?:load_tensors|load_dataset|torchvision\.datasets|(?:Fashion)?MNIST(?=\s*\()|"
                        r"(?:np|numpy)\.(?:load|fromfile|loadtxt)|gzip\.open|pickle\.loads?|Image\.open|read_image|"
                        r"ElasticTransform|RandomAffine|RandomPerspective|elastic_transform|affine_grid|grid_sample)\b")
 
@@ -237,7 +237,7 @@ def data_flags(nb) -> list[str]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or "otter_ignore" in cell.metadata.get("tags", []):
             continue
-        hits = sorted({m.group(0).rstrip("( ") for m in DATA_READ.finditer(without_comments(cell.source))})
+        hits = sorted({m.group(0) for m in DATA_READ.finditer(without_comments(cell.source))})
         if hits:
             flags.append(f"cell {i} ('{first_line(cell.source)[:50]}') uses {', '.join(hits)}")
     return flags

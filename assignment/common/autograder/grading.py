@@ -538,7 +538,8 @@ def draw_figures(draw: Draw, images) -> dict:
 
 
 # Real images, deformed (a random affine map or an elastic distortion per image), are new images to the copy bank
-# and lie within 3-12 of the floor: every check above passes them, in every lab (README, "Deformed real images").  No
+# and lie 3-12 times the floor from real data (mild affine maps, elastic distortions): they pass every check above in
+# every lab but where the copy bank still recognises some (README, "Deformed real images").  No
 # sample-based check can tell them from a generator that good, so where the course's recipe stays far from real data
 # (Draw.review_below, set per model between the two from measurement) samples that close to it are flagged for a
 # person to read generate; no point is taken.
