@@ -9,9 +9,10 @@ DATASET = "mnist"
 SAMPLES = 1000  # samples of generate(n) the hidden judge reads
 
 # Bars set from measurement (python -m kit.bench --labs gan; README; hidden judge, 1000 samples): the reference
-# (2500 iterations at lr 1e-3, convolutions then one linear layer, about 5 minutes on two threads) scores IS 6.1
-# and FD/floor 39 (agreement 0.68, least common digit 60 of 1000); the seed's other reading of the discriminator
-# (the linear layer first, 784 -> 784) with the same recipe 5.6 and 56 after 3270 iterations (360 s, two
+# (4000 iterations at lr 2e-3, convolutions then one linear layer, 296 s on two threads) scores IS 6.9 and FD/floor
+# 25 (agreement 0.73, least common digit 50 of 1000); the bars are first cleared after 500 iterations (49 s, one
+# thread); the previous reference (2500 iterations at lr 1e-3) 6.1 and 39; the seed's other reading of the
+# discriminator (the linear layer first, 784 -> 784) at lr 1e-3 5.6 and 56 after 3270 iterations (360 s, two
 # threads); the earlier reference (linear layer first, lr 2e-4, 3000 iterations) 4.0 and 91, which the bars now
 # reject; an untrained generator IS 1.0 (every sample read as the same digit); fooling images FD/floor 380-840,
 # uniform noise 856; ten of the reference's samples repeated 97 (each copy shifted by up to a pixel: 91), one
@@ -23,14 +24,14 @@ BARS = {
     # digits (grading.fd_ratio)
     "dcgan_fd_ratio": 80,
     # realism: how often nearest real images carry the hidden judge's label, relative to real digits
-    # (grading.agreement): the reference 0.68, the earlier one 0.44, fooling images 0.04-0.07, uniform noise 0.04
+    # (grading.agreement): the reference 0.73, the earlier one 0.44, fooling images 0.04-0.07, uniform noise 0.04
     "dcgan_agreement": 0.2,
 }
 
 # Samples closer to real data than this are flagged for the instructor (grading.review_note; no point is taken):
 # MNIST training images deformed at random score 3.7 (mild affine), 6.1 (elastic) and 9.9 (strong affine) and pass
-# every bar, while the recipe reaches 39 in its CPU budget of 2,500 steps, 26 after 5,000 and 17 after 10,000 (the
-# notebook's GPU budget; one thread, seed 0). The strong affine map is at the flag's edge (tests/test_judges.py
+# every bar, while the recipe (lr 2e-3) reaches 25 in its CPU budget of 4,000 steps, 20 after 5,000 and 16 after
+# 10,000 (the notebook's GPU budget; one thread, seed 0; at lr 1e-3: 39 after 2,500, 17 after 10,000). The strong affine map is at the flag's edge (tests/test_judges.py
 # REVIEW_MISSES): a flag any lower would catch less, and one higher would catch honest runs that train longer.
 REVIEW_BELOW = 10
 DCGAN = grading.Draw("dcgan", DATASET, "dcgan_generator.pt", n=SAMPLES, fd_bar=BARS["dcgan_fd_ratio"],
