@@ -3,6 +3,7 @@
     from kit.notebook import execute, load_code
     execute(path)            # run it top to bottom in a Jupyter kernel, in its own folder, saving the outputs
     ns = load_code(path)     # execute its definitions in this process and return the namespace
+    undefined_names(path)    # names its code reads that no cell defines (a missing import, a typo)
 
 ``load_code`` runs the code cells that define the lab (models, losses, train_*, generate, ...) and skips what is
 not code of the lab: cells tagged otter_ignore (data loading, training, plots), otter's own cells (``import
@@ -65,3 +66,41 @@ def lab_code(name: str, root: Path | None = None) -> dict:
     lab = labs.get(name)
     solution = (root or ROOT) / "solutions" / name / f"{name}.ipynb"
     return load_code(solution if solution.exists() else lab.notebook)
+
+
+def code_outside_tests(path: Path) -> str:
+    """Every code cell of an otter-assign master that is not one of its tests (between ``# BEGIN TESTS`` and
+    ``# END TESTS``), the otter_ignore ones included, as one source; lines of IPython magic or shell are dropped."""
+    nb = nbformat.read(path, as_version=4)
+    parts, in_tests = [], False
+    for cell in nb.cells:
+        text = cell.source.strip()
+        if cell.cell_type == "raw" and text.upper().startswith("# BEGIN TESTS"):
+            in_tests = True
+        elif cell.cell_type == "raw" and text.upper().startswith("# END TESTS"):
+            in_tests = False
+        elif cell.cell_type == "code" and not in_tests:
+            parts.append("\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    return "\n\n".join(parts)
+
+
+def undefined_names(path: Path) -> set[str]:
+    """Names that the master notebook's code (tests aside) reads but that no cell binds and Python does not
+    provide: what ``NameError`` would stop a student with, on any path through the notebook (a training cell
+    that runs only when its checkpoint is missing, say).  Order is ignored; names bound in any cell count."""
+    import builtins
+    import symtable
+
+    top = symtable.symtable(code_outside_tests(Path(path)), str(path), "exec")
+    known = set(dir(builtins)) | {"get_ipython", "display", "__file__"}
+    known |= {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    missing, tables = set(), [top]
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        for s in table.get_symbols():
+            if not s.is_referenced() or s.get_name() in known:
+                continue
+            if table is top or s.is_global() or (table.get_type() == "class" and not s.is_local()):
+                missing.add(s.get_name())
+    return missing
