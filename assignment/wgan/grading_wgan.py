@@ -33,6 +33,8 @@ SAMPLES_PER_CLASS = 200
 # Fashion-MNIST training images deformed at random score 11.5 (mild affine) and 12.5 (elastic) and pass every bar
 # (a strong affine map, 32, is not flagged: tests/test_judges.py REVIEW_MISSES), while the recipe reaches 54 in
 # its CPU budget of 5,000 steps and 51 after 7,500 (one thread, seed 0); a critic twice as wide 37 after 3,000.
+# Retrains of the recipe (seed 0, two threads, the notebook's cell): 3,500 steps 78, 4,500 steps 67, 5,000 steps 65
+# (346 s; 92.9 % of the real-data accuracy): the committed reference (54) is a good draw of the same recipe.
 REVIEW_BELOW = 18
 WGAN = grading.Draw("wgan", DATASET, "wgan_generator.pt", per_class=SAMPLES_PER_CLASS, fd_bar=BARS["wgan_fd_ratio"],
                     agreement_bar=BARS["wgan_agreement"], review_below=REVIEW_BELOW)
