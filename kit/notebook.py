@@ -80,7 +80,8 @@ def code_outside_tests(path: Path) -> str:
         elif cell.cell_type == "raw" and text.upper().startswith("# END TESTS"):
             in_tests = False
         elif cell.cell_type == "code" and not in_tests:
-            parts.append("\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+            lines = cell.source.splitlines()
+            parts.append("\n".join(line for line in lines if not line.lstrip().startswith(("%", "!"))))
     return "\n\n".join(parts)
 
 

@@ -31,8 +31,9 @@ BARS = {
 # Samples closer to real data than this are flagged for the instructor (grading.review_note; no point is taken):
 # MNIST training images deformed at random score 3.7 (mild affine), 6.1 (elastic) and 9.9 (strong affine) and pass
 # every bar, while the recipe (lr 2e-3) reaches 25 in its CPU budget of 4,000 steps, 20 after 5,000 and 16 after
-# 10,000 (the notebook's GPU budget; one thread, seed 0; at lr 1e-3: 39 after 2,500, 17 after 10,000). The strong affine map is at the flag's edge (tests/test_judges.py
-# REVIEW_MISSES): a flag any lower would catch less, and one higher would catch honest runs that train longer.
+# 10,000 (the notebook's GPU budget; one thread, seed 0; at lr 1e-3: 39 after 2,500, 17 after 10,000). The strong
+# affine map is at the flag's edge (tests/test_judges.py REVIEW_MISSES): a flag any lower would catch less, and one
+# higher would catch honest runs that train longer.
 REVIEW_BELOW = 10
 DCGAN = grading.Draw("dcgan", DATASET, "dcgan_generator.pt", n=SAMPLES, fd_bar=BARS["dcgan_fd_ratio"],
                      agreement_bar=BARS["dcgan_agreement"], review_below=REVIEW_BELOW)
