@@ -102,6 +102,6 @@ def undefined_names(path: Path) -> set[str]:
         for s in table.get_symbols():
             if not s.is_referenced() or s.get_name() in known:
                 continue
-            if table is top or s.is_global() or (table.get_type() == "class" and not s.is_local()):
+            if table is top or s.is_global():
                 missing.add(s.get_name())
     return missing
