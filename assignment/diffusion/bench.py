@@ -1,11 +1,11 @@
 """The diffusion lab's training benchmark and sampling time (run by ``kit.bench``).
 
     python -m kit.bench --labs diffusion --skip-grading                           # seed 0, and the sampling time
-    python -m kit.bench --labs diffusion --skip-grading --seeds 1 2 --threads 1   # the seeds the bars were set from
+    python -m kit.bench --labs diffusion --skip-grading --seeds 1 2 --threads 1   # other training seeds
     python -m kit.bench --labs diffusion --skip-grading --steps diffusion=0       # the sampling time only
 
-Trains the solution's U-Net from scratch (Adam, lr 2e-3, EMA copy, train_diffusion) and judges the EMA copy
-every 500 steps as the autograder does (grading_diffusion: hidden MNIST judge, SAMPLES_PER_CLASS samples per
+Trains the solution's U-Net from scratch (Adam at the notebook's DIFF_LR, EMA copy, train_diffusion) and judges the
+EMA copy every 500 steps as the autograder does (grading_diffusion: hidden MNIST judge, SAMPLES_PER_CLASS samples per
 digit from ``generate``, i.e. DDIM with the notebook's SAMPLE_STEPS and GUIDANCE); timed to the issue's target
 (99 % label accuracy) and to the grading bars.  ``report`` prints the time ``generate`` takes for 500 images
 (50 per digit) with the reference checkpoint.
@@ -33,7 +33,7 @@ def runs(ns: dict) -> list[Run]:
         torch.manual_seed(seed)
         model = ns["UNet"]().to(ns["device"])
         return {"model": model, "ema": copy.deepcopy(model), "history": None,
-                "opt": torch.optim.Adam(model.parameters(), lr=2e-3)}
+                "opt": torch.optim.Adam(model.parameters(), lr=ns["DIFF_LR"])}
 
     def train(state, images, labels, steps):
         state["history"] = ns["train_diffusion"](state["model"], state["ema"], state["opt"], images, labels, steps,
