@@ -26,9 +26,10 @@ PLANTED = {
     "label_ignored": (
         [(CONTEXT, "context = self.label_emb(torch.full_like(labels, NULL_CLASS)).reshape(-1, CTX_TOKENS, CTX_DIM)")],
         {"q5_unet", "q10_label_accuracy"}),
-    # x0_hat without the square roots: the samples saturate to blank images, so generate's contract fails too
+    # x0_hat without the square roots: the samples saturate (at w = 1.5: 53 % label accuracy, FD/floor 141, half as
+    # bright as real digits; at w = 2 every pixel saturated alike, and generate's contract failed too)
     "ddim_x0_without_sqrt": (
-        [(DDIM_X0, "x0_hat = (x_t - (1 - ab_t) * eps) / ab_t")], {"q8_ddim_step", "q9_generate", "q10_label_accuracy"}),
+        [(DDIM_X0, "x0_hat = (x_t - (1 - ab_t) * eps) / ab_t")], {"q8_ddim_step", "q10_label_accuracy"}),
     "generate_accepts_any_class": (
         [(CHECK_C, "if False:")], {"q9_generate"}),
     "generate_returns_torch_tensor": (
@@ -52,7 +53,7 @@ VARIANTS = {
 }
 
 FEEDBACK = {
-    "ddim_x0_without_sqrt": ["blank images"],
+    "ddim_x0_without_sqrt": ["ddim_step is off", "a sampler that diverges or saturates"],
     "label_ignored": ["ignores its label", "far from real images"],
     "timestep_not_passed": ["ignores the time step"],
     "guidance_sign_flipped": ["sign of the guidance"],

@@ -577,8 +577,9 @@ def verdict(spec: Judged, figures: dict) -> None:
         raise SubmissionError(
             f"{what} are {'darker' if f['brightness'] < low else 'brighter'} than real images: their mean pixel "
             f"value is {f['brightness']:.2f} times that of the real test set (honest generators: {low} to {high}). "
-            "Map the generator's tanh outputs from [-1, 1] to [0, 1] with (x + 1) / 2: clamp(0, 1) turns every "
-            "value below 0 black, and a sigmoid turns the black background grey.")
+            "Check the steps that turn the model's output into pixels: map tanh outputs from [-1, 1] to [0, 1] "
+            "with (x + 1) / 2 (clamp(0, 1) turns every value below 0 black, and a sigmoid turns the black "
+            "background grey); a sampler that diverges or saturates shifts the brightness too.")
     if f["fd_ratio"] > draw.fd_bar:
         raise SubmissionError(
             f"{what} are far from real images: their Frechet distance to the real test set, in the hidden judge's "
