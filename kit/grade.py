@@ -8,8 +8,9 @@
     python -m kit.grade merge grades-*.csv --csv grades.csv                   # join the shards' CSVs
 
 The lab is read from the notebook's otter metadata (or its file name) and its autograder is taken from
-autograder/<lab>-autograder.zip (``--autograder`` overrides).  The grading environment is this Python:
-it must hold torch and otter-grader[grading] (``make venv``).  Each grading runs on ``--threads`` torch
+autograder/<lab>-autograder.zip (``--autograder`` overrides).  The grading environment is this Python, or the one
+KIT_GRADING_PYTHON names: it must hold torch and otter-grader[grading] (``make venv``; ``make gradeenv`` builds
+.gradeenv, a CPU-only torch as on Gradescope, which the kit's tests grade with).  Each grading runs on ``--threads`` torch
 threads (default 1, as on Gradescope's half a CPU) and keeps its results in its own folder under ``--out``
 (default FOLDER-results/ beside FOLDER); a later run keeps them (``--force`` grades again).  Grading a
 whole class (pool, shards, merge, summary) is in kit/classgrade.py.
@@ -32,6 +33,11 @@ from kit.labs import LABS
 
 
 LOG = "otter-run.log"
+
+
+def grading_python() -> str:
+    """The Python that runs ``otter run``: KIT_GRADING_PYTHON, or this one."""
+    return os.environ.get("KIT_GRADING_PYTHON") or sys.executable
 
 
 def otter_env(autograder_zip: Path, plugin_dir: Path, threads: int | None = None) -> dict:
@@ -97,7 +103,7 @@ def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, ti
     copy = plugin_dir / "autograder.zip"
     shutil.copy(autograder_zip, copy)
     env["KIT_AUTOGRADER_COPY"] = str(copy)
-    cmd = [sys.executable, "-m", "otter", "run", "-a", str(copy), "-o", str(outdir), "--no-logo", str(submission)]
+    cmd = [grading_python(), "-m", "otter", "run", "-a", str(copy), "-o", str(outdir), "--no-logo", str(submission)]
     start = time.time()
     stopped = None
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

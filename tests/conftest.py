@@ -1,6 +1,6 @@
 """Shared fixtures: one release built into a temporary folder per test session, and grading helpers.
 
-Every grading here goes through the real ``otter run`` with the lab's autograder zip.
+Every grading here goes through the real ``otter run`` with the lab's autograder zip, in .gradeenv's Python.
 """
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ sys.path.insert(0, str(ROOT))
 
 from kit import grade as kit_grade  # noqa: E402
 from kit import labs as kit_labs  # noqa: E402
+
+# Every grading here runs otter in the CPU-only grading environment (`make gradeenv`, as the zips build on
+# Gradescope) where there is one: its torch imports in a third of the CUDA build's time.
+GRADE_ENV_PYTHON = ROOT / ".gradeenv" / "bin" / "python"
+if GRADE_ENV_PYTHON.exists():
+    os.environ.setdefault("KIT_GRADING_PYTHON", str(GRADE_ENV_PYTHON))
 
 # KIT_TEST_LABS="cgan_vae" builds (and so tests) only the labs named, e.g. while developing one lab.
 _ONLY = os.environ.get("KIT_TEST_LABS", "").split()

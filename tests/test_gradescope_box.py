@@ -13,12 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
-from conftest import ROOT, TESTED_LABS, make_zip
+from conftest import GRADE_ENV_PYTHON as GRADE_PYTHON, ROOT, TESTED_LABS, make_zip
 from kit.build import rewrite_zip
 from kit.grade import otter_env
 
 BOX = ROOT.parent / "shared" / "tools" / "gradescope-box"
-GRADE_PYTHON = ROOT / ".gradeenv" / "bin" / "python"
 LAB = "gan"
 HOG = "big = torch.ones(150_000_000)  # 600 MB: a whole dataset loaded as floats, say"
 
