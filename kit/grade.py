@@ -10,9 +10,9 @@
 The lab is read from the notebook's otter metadata (or its file name) and its autograder is taken from
 autograder/<lab>-autograder.zip (``--autograder`` overrides).  The grading environment is this Python, or the one
 KIT_GRADING_PYTHON names: it must hold torch and otter-grader[grading] (``make venv``; ``make gradeenv`` builds
-.gradeenv, a CPU-only torch as on Gradescope, which the kit's tests grade with).  Each grading runs on ``--threads`` torch
-threads (default 1, as on Gradescope's half a CPU) and keeps its results in its own folder under ``--out``
-(default FOLDER-results/ beside FOLDER); a later run keeps them (``--force`` grades again).  Grading a
+.gradeenv, a CPU-only torch as on Gradescope, which the kit's tests grade with).  Each grading runs on
+``--threads`` torch threads (default 1, as on Gradescope's half a CPU) and keeps its results in its own folder
+under ``--out`` (default FOLDER-results/ beside FOLDER); a later run keeps them (``--force`` grades again).  Grading a
 whole class (pool, shards, merge, summary) is in kit/classgrade.py.
 """
 from __future__ import annotations
