@@ -30,6 +30,7 @@ if GRADE_ENV_PYTHON.exists():
 # KIT_TEST_LABS="cgan_vae" builds (and so tests) only the labs named, e.g. while developing one lab.
 _ONLY = os.environ.get("KIT_TEST_LABS", "").split()
 TESTED_LABS = [kit_labs.get(name) for name in _ONLY] if _ONLY else list(kit_labs.ALL)
+TESTED_NAMES = [lab.name for lab in TESTED_LABS]
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +39,8 @@ def release(tmp_path_factory) -> Path:
     if not os.environ.get("DATA_DIR") and not (ROOT / "data").exists():
         pytest.fail("set DATA_DIR to an offline copy of MNIST/Fashion-MNIST (CI: ../shared/data)")
     out = tmp_path_factory.mktemp("release")
-    labs = [lab.name for lab in TESTED_LABS]
     proc = subprocess.run([sys.executable, "-m", "kit.build", "--out", str(out), "--results", str(out / "build-results"),
-                           "--labs", *labs],
+                           "--labs", *TESTED_NAMES],
                           cwd=ROOT,
                           capture_output=True, text=True)
     print(proc.stdout[-3000:], proc.stderr[-3000:])

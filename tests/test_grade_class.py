@@ -16,12 +16,12 @@ import time
 
 import pytest
 
-from conftest import ROOT, TESTED_LABS, make_zip, mutate
+from conftest import ROOT, TESTED_NAMES, make_zip, mutate
 from kit.classgrade import parse_shard, shard
 from kit.labs import get
 
 LAB = "gan"
-OTHER = next((lab.name for lab in TESTED_LABS if lab.name != LAB), None)
+OTHER = next((name for name in TESTED_NAMES if name != LAB), None)
 NAMES = ["alice", "bob", "carol", "dave"]
 BOB_BUG = "bob gave up here"
 
@@ -38,7 +38,7 @@ def kit_grade(*args, check: bool = True) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def graded(release, tmp_path_factory):
     """The folder, graded sequentially, with --jobs 2 and as shards 1/2 + 2/2 merged; the paths of it all."""
-    if LAB not in [lab.name for lab in TESTED_LABS] or OTHER is None:
+    if LAB not in TESTED_NAMES or OTHER is None:
         pytest.skip(f"needs the {LAB} lab and one other lab in the release (KIT_TEST_LABS)")
     work = tmp_path_factory.mktemp("class")
     folder = work / "submissions"

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
-from conftest import GRADE_ENV_PYTHON as GRADE_PYTHON, ROOT, TESTED_LABS, make_zip
+from conftest import GRADE_ENV_PYTHON as GRADE_PYTHON, ROOT, TESTED_NAMES, make_zip
 from kit.build import rewrite_zip
 from kit.grade import otter_env
 
@@ -23,7 +23,7 @@ HOG = "big = torch.ones(150_000_000)  # 600 MB: a whole dataset loaded as floats
 
 pytestmark = [
     pytest.mark.skipif(not BOX.exists(), reason="no gradescope-box beside the kit (../shared/tools)"),
-    pytest.mark.skipif(LAB not in [lab.name for lab in TESTED_LABS], reason=f"the {LAB} lab is not tested"),
+    pytest.mark.skipif(LAB not in TESTED_NAMES, reason=f"the {LAB} lab is not tested"),
 ]
 
 

@@ -11,11 +11,11 @@ import zipfile
 import nbformat
 import pytest
 
-from conftest import ROOT, TESTED_LABS, make_zip
+from conftest import ROOT, TESTED_NAMES, make_zip
 from kit import TO_STUDENTS
 from kit.labs import get
 
-LABS = [lab.name for lab in TESTED_LABS]
+LABS = TESTED_NAMES
 
 # What may never reach a student: otter's solution and hidden-test markers, grading-only names.
 FORBIDDEN_TEXT = re.compile(r"BEGIN SOLUTION|END SOLUTION|# SOLUTION|# HIDDEN|hidden: *true|hidden=True|"
@@ -117,7 +117,7 @@ def test_committed_release_matches_a_fresh_build(release, lab):
         tests_of(release / "autograder" / f"{lab}-autograder.zip"), "autograder zip is stale: run `make release`"
 
 
-@pytest.mark.skipif("gan" not in [lab.name for lab in TESTED_LABS], reason="needs the gan lab in the release")
+@pytest.mark.skipif("gan" not in LABS, reason="needs the gan lab in the release")
 def test_grade_command_writes_a_csv(release, tmp_path):
     lab = "gan"
     folder = tmp_path / "submissions"
