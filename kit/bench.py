@@ -38,10 +38,11 @@ import psutil
 
 from kit import ROOT
 from kit.build import submission_zip
-from kit.grade import otter_env
+from kit.grade import autograder_folder, grading_env
 from kit.labs import LABS, get
 
 GRADESCOPE_RAM_MB = 768
+HEADROOM_MB = 576  # a quarter of Gradescope's default left to spare
 # A box shaped like Gradescope's default container (768 MB memory cgroup, 0.5 CPU): where it exists, the solution
 # is graded in it too, and its own figures (time, peak memory as the cgroup counts it, OOM kills) are printed.
 BOX = ROOT.parent / "shared" / "tools" / "gradescope-box"
@@ -102,16 +103,19 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
         sol = Path(tmp) / "solutions" / lab
         sub = submission_zip(sol / f"{lab}.ipynb", [sol / f for f in get(lab).student_files],
                              Path(tmp) / "submission.zip")
-        out = Path(tmp) / "results"
-        out.mkdir()
         ag_zip = Path(tmp) / "autograder" / f"{lab}-autograder.zip"
-        secs, peak, proc = run_measured([grading_python, "-m", "otter", "run", "-a", str(ag_zip),
-                                         "-o", str(out), "--no-logo", str(sub)], cores=cores,
-                                        env=otter_env(ag_zip, Path(tmp)))
-        if not (out / "results.json").exists():
+
+        def entry_point(name: str) -> tuple[Path, list[str]]:
+            """An autograder-shaped folder for the solution, and the zip's own entry point on it (as Gradescope)."""
+            ag = autograder_folder(sub, ag_zip, Path(tmp) / name)
+            return ag, [grading_python, str(ag / "source" / "run_otter.py"), str(ag)]
+
+        ag, cmd = entry_point("grading")
+        secs, peak, proc = run_measured(cmd, cores=cores, env=grading_env(threads=cores or None))
+        if not (ag / "results" / "results.json").exists():
             print(proc.stdout[-2000:])
             raise SystemExit(f"{lab}: grading wrote no results.json")
-        res = json.loads((out / "results.json").read_text())
+        res = json.loads((ag / "results" / "results.json").read_text())
         score = sum(t.get("score", 0) for t in res["tests"])
         possible = sum(t.get("max_score", 0) for t in res["tests"])
         verdict = "fits" if peak < GRADESCOPE_RAM_MB else "DOES NOT FIT"
@@ -121,19 +125,18 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
         for line in reference_lines(lab, res.get("extra_data", {})):
             print(line)
         if BOX.exists():
-            box_out = Path(tmp) / "box-results"
-            box_out.mkdir()
-            cmd = [str(BOX), "--", grading_python, "-m", "otter", "run", "-a", str(ag_zip), "-o", str(box_out),
-                   "--no-logo", str(sub)]
-            proc = subprocess.run(cmd, capture_output=True, text=True,
-                                  env=dict(otter_env(ag_zip, Path(tmp)), OMP_NUM_THREADS="1"))
-            report = next((line for line in proc.stderr.splitlines() if line.startswith("gradescope-box:")),
-                          "gradescope-box: no report")
-            graded = "no results.json"
-            if (box_out / "results.json").exists():
-                tests = json.loads((box_out / "results.json").read_text())["tests"]
-                graded = f"{sum(t.get('score', 0) for t in tests):g}/{sum(t.get('max_score', 0) for t in tests):g}"
-            print(f"{lab}: grading the solution in Gradescope's box ({graded}): {report[len('gradescope-box: '):]}")
+            for mem in (GRADESCOPE_RAM_MB, HEADROOM_MB):
+                ag, cmd = entry_point(f"box-{mem}")
+                proc = subprocess.run([str(BOX), "--mem", str(mem), "--", *cmd], capture_output=True, text=True,
+                                      env=grading_env(threads=1))
+                report = next((line for line in proc.stderr.splitlines() if line.startswith("gradescope-box:")),
+                              "gradescope-box: no report")
+                graded = "no results.json"
+                if (ag / "results" / "results.json").exists():
+                    tests = json.loads((ag / "results" / "results.json").read_text())["tests"]
+                    graded = f"{sum(t.get('score', 0) for t in tests):g}/{sum(t.get('max_score', 0) for t in tests):g}"
+                print(f"{lab}: grading the solution in Gradescope's box, {mem} MB ({graded}): "
+                      f"{report[len('gradescope-box: '):]}")
 
 
 def reference_lines(lab: str, extra: dict) -> list[str]:

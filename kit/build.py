@@ -105,10 +105,10 @@ GUARD_LIMITS = {"cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1024}
 
 
 def rewrite_zip(ag_zip: Path, dest: Path, edit_config=None, add: dict | None = None,
-                move: dict | None = None) -> Path:
+                move: dict | None = None, replace: dict | None = None) -> Path:
     """Copy an autograder zip to ``dest`` (which may be the same path), with ``edit_config(config)`` applied to
-    its otter_config.json, the files ``add`` ({name in the zip: path}) added and the members ``move`` ({old name:
-    new name}) renamed."""
+    its otter_config.json, the files ``add`` ({name in the zip: path}) added, the members ``move`` ({old name:
+    new name}) renamed and the members ``replace`` ({name: path}) given that file's content."""
     with zipfile.ZipFile(ag_zip) as z:
         members = [(info, z.read(info)) for info in z.infolist()]
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
@@ -120,47 +120,70 @@ def rewrite_zip(ag_zip: Path, dest: Path, edit_config=None, add: dict | None = N
                 config = json.loads(data)
                 edit_config(config)
                 data = json.dumps(config, indent=1).encode()
+            if info.filename in (replace or {}):
+                data = Path(replace[info.filename]).read_bytes()
             z.writestr(info, data)
         for name, path in (add or {}).items():
             z.write(path, name)
     return dest
 
 
-def judged_assets(lab: str) -> list[str] | None:
-    """The autograder files the lab's samplejudge reads and then deletes (its grading module's JUDGED draws' assets),
-    sorted; None where the lab judges nothing outside the kernel."""
-    specs = getattr(get(lab).grading, "JUDGED", None)
-    return None if specs is None else sorted({a for spec in specs.values() for a in spec.draw.assets})
+def judged_assets(lab: str) -> list[str]:
+    """The autograder files the lab's verdict plugin reads and then deletes (its grading module's JUDGED draws' assets),
+    sorted."""
+    specs = getattr(get(lab).grading, "JUDGED", {})
+    return sorted({a for spec in specs.values() for a in spec.draw.assets})
+
+
+# The zip's entry point: Gradescope's run_autograder calls it with no argument (the folder is /autograder); python -m
+# kit.grade calls the same file with the autograder-shaped folder it made.
+RUN_OTTER = '''"""Runs the autograder: Gradescope's run_autograder calls this file (the folder is /autograder);
+python -m kit.grade calls it with the autograder-shaped folder it made: python run_otter.py FOLDER."""
+import sys
+
+from otter.run.run_autograder import main as run_autograder
+
+if __name__ == "__main__":
+    run_autograder(sys.argv[1] if len(sys.argv) > 1 else "/autograder")
+'''
+# Appended to otter's setup.sh (run once as root when Gradescope builds the image): the unprivileged user the kernel
+# runs as (sandbox.py), and the folders above the conda environment made passable (not readable) for it.
+SETUP_SANDBOX = '''
+# course kit: the grading kernel runs as this unprivileged user (sandbox.py)
+id -u kit-student >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin --user-group kit-student
+chmod o+x /root
+'''
 
 
 def add_guard(lab: str, ag_zip: Path, student_notebook: Path, leaderboard: bool = False, **limits) -> None:
-    """Put the plugins at the root of the autograder zip and switch them on in otter_config.json: gradeguard.py
-    always; samplejudge.py where the lab judges samples, with the hidden judge, the copy bank and the realism
-    statistics of each judged dataset at the zip's root too (out of files/, which otter copies beside the
-    submission; the plugin deletes them from the disk once it has loaded them)."""
+    """Make the zip grade in the box: gradeguard.py (the sandboxed kernel, the guard) and verdicts.py (every test run
+    outside the kernel) switched on in otter_config.json, with sandbox.py, the entry point RUN_OTTER and the user
+    set-up SETUP_SANDBOX; every autograder-only file (the grading modules, the hidden judges, the copy banks, the
+    realism statistics, reference files) at the zip's root, out of files/, which otter copies beside the submission
+    (verdicts.py deletes the judges and banks from the disk once it has loaded them)."""
     import gradeguard  # assignment/common/autograder is on sys.path (kit/__init__.py)
 
-    plugins = [gradeguard.config_for(lab, student_notebook, **{**GUARD_LIMITS, **limits})]
-    add = {"gradeguard.py": TO_AUTOGRADER / "gradeguard.py"}
-    move = {}
     assets = judged_assets(lab)
-    if assets is not None:
-        plugins.append({"samplejudge.SampleJudge": {"lab": lab, "assets": assets, "leaderboard": leaderboard}})
-        add["samplejudge.py"] = TO_AUTOGRADER / "samplejudge.py"
-        with zipfile.ZipFile(ag_zip) as z:
-            names = set(z.namelist())
-        for asset in assets:
-            if f"files/{asset}" in names:
-                move[f"files/{asset}"] = asset
-            else:
-                add[asset] = TO_AUTOGRADER / asset
+    plugins = [gradeguard.config_for(lab, student_notebook, **{**GUARD_LIMITS, **limits}),
+               {"verdicts.Verdicts": {"lab": lab, "assets": assets, "leaderboard": leaderboard}}]
+    add = {name: TO_AUTOGRADER / name for name in ("gradeguard.py", "sandbox.py", "verdicts.py")}
+    with zipfile.ZipFile(ag_zip) as z:
+        names = set(z.namelist())
+        setup = z.read("setup.sh").decode()
+    hidden = set(get(lab).config.get("autograder_files", [])) | set(assets)
+    move = {f"files/{name}": name for name in hidden if f"files/{name}" in names}
+    add.update({name: TO_AUTOGRADER / name for name in assets if f"files/{name}" not in names and name not in names})
 
     def switch_on(config):
         config["plugins"] = plugins
         config["show_hidden"] = True  # students see every question's result once grades are published
         config.pop("assignment_name", None)  # the guard checks it and still writes results.json
 
-    rewrite_zip(ag_zip, ag_zip, switch_on, add, move)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "run_otter.py").write_text(RUN_OTTER)
+        (Path(tmp) / "setup.sh").write_text(setup.rstrip("\n") + "\n" + SETUP_SANDBOX)
+        replace = {"run_otter.py": Path(tmp) / "run_otter.py", "setup.sh": Path(tmp) / "setup.sh"}
+        rewrite_zip(ag_zip, ag_zip, switch_on, add, move, replace)
 
 
 def require_full_marks(lab: str, result: dict) -> None:

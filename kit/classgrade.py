@@ -133,10 +133,10 @@ def kept(job: Job) -> dict | None:
     return stored(job.outdir) if record.get("fingerprint") == job.fingerprint else None
 
 
-def grade_job(job: Job, threads: int, timeout: int) -> dict:
+def grade_job(job: Job, threads: int, timeout: int, sandbox: str | None = None) -> dict:
     """Grade one submission into its results folder (what a pool worker runs)."""
     (job.outdir / RECORD).unlink(missing_ok=True)
-    return grade(job.path, job.autograder, job.outdir, timeout=timeout, threads=threads)
+    return grade(job.path, job.autograder, job.outdir, timeout=timeout, threads=threads, sandbox=sandbox)
 
 
 def record(job: Job, results: dict) -> None:
@@ -206,12 +206,14 @@ def plan(paths: list[Path], out: Path, lab: str | None = None, autograder: Path 
 
 
 def grade_class(paths: list[Path], out: Path, lab: str | None = None, autograder: Path | None = None,
-                jobs: int = 1, threads: int = 1, timeout: int = 1800, force: bool = False, show: bool = True):
+                jobs: int = 1, threads: int = 1, timeout: int = 1800, force: bool = False, show: bool = True,
+                sandbox: str | None = None):
     """Grade ``paths``, ``jobs`` at a time, each into ``out/<name>/``; keep what an earlier run graded (unless
     ``force``).  Returns (rows sorted by name, {name: results}, {"graded": n, "kept": n}).
 
-    Each grading is an ``otter run`` process on ``threads`` torch threads, stopped after ``timeout`` seconds; the
-    pool's threads only wait on them.  ``lab``: grade every submission as this lab (else each one's own);
+    Each grading is a process of its own (the zip's entry point, kit.grade.grade) on ``threads`` torch threads, its
+    kernel in the zip's sandbox (``sandbox``: None for the best the machine allows, "none" for none), stopped after
+    ``timeout`` seconds; the pool's threads only wait on them.  ``lab``: grade every submission as this lab (else each one's own);
     ``autograder``: this zip for all.  ``show``: print why a submission cannot be graded, and each fresh
     grading's table above a progress bar.
     """
@@ -226,7 +228,7 @@ def grade_class(paths: list[Path], out: Path, lab: str | None = None, autograder
     bar = tqdm(total=len(fresh), desc="grading", unit="submission", disable=len(fresh) < 2, file=sys.stderr)
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        futures = {pool.submit(grade_job, job, threads, timeout): job for job in fresh}
+        futures = {pool.submit(grade_job, job, threads, timeout, sandbox): job for job in fresh}
         for future in as_completed(futures):
             job = futures[future]
             results[job.name] = future.result()
@@ -444,7 +446,8 @@ def run(args: argparse.Namespace) -> None:
     out = args.out or (args.path.parent / f"{args.path.name}-results" if folder
                        else Path(tempfile.mkdtemp(prefix="kit-grade-")))
     rows, results, counts = grade_class(paths, out, args.lab, args.autograder, jobs=args.jobs, threads=args.threads,
-                                        timeout=args.timeout, force=args.force)
+                                        timeout=args.timeout, force=args.force,
+                                        sandbox="none" if args.no_sandbox else None)
     if not folder and counts["kept"]:
         print(table_text(args.path.name, results[args.path.stem]))
     ungradable = len(rows) - counts["graded"] - counts["kept"]

@@ -1,4 +1,4 @@
-"""Grade submissions with a lab's autograder zip, without Docker (through ``otter run``).
+"""Grade submissions with a lab's autograder zip, without Docker, through the zip's own entry point (as Gradescope).
 
     python -m kit.grade SUBMISSION                 # one notebook, or a zip of notebook + checkpoints
     python -m kit.grade SUBMISSION --lab gan       # name the lab when it cannot be read from the notebook
@@ -10,7 +10,9 @@
 The lab is read from the notebook's otter metadata (or its file name) and its autograder is taken from
 autograder/<lab>-autograder.zip (``--autograder`` overrides).  The grading environment is this Python, or the one
 KIT_GRADING_PYTHON names: it must hold torch and otter-grader[grading] (``make venv``; ``make gradeenv`` builds
-.gradeenv, a CPU-only torch as on Gradescope, which the kit's tests grade with).  Each grading runs on
+.gradeenv, a CPU-only torch as on Gradescope, which the kit's tests grade with).  Student code runs in the zip's
+sandbox: as root, as an unprivileged user; otherwise in bubblewrap where it is installed; ``--no-sandbox`` runs it as
+this user (and says so in the results and the CSV's flags).  Each grading runs on
 ``--threads`` torch threads (default 1, as on Gradescope's half a CPU) and keeps its results in its own folder
 under ``--out`` (default FOLDER-results/ beside FOLDER); a later run keeps them (``--force`` grades again).  Grading a
 whole class (pool, shards, merge, summary) is in kit/classgrade.py.
@@ -36,40 +38,65 @@ LOG = "otter-run.log"
 
 
 def grading_python() -> str:
-    """The Python that runs ``otter run``: KIT_GRADING_PYTHON, or this one."""
-    return os.environ.get("KIT_GRADING_PYTHON") or sys.executable
+    """The Python that grades: KIT_GRADING_PYTHON, or this one (as an absolute path, not resolved: a venv's python is
+    a link whose own folder makes the venv)."""
+    return str(Path(os.environ.get("KIT_GRADING_PYTHON") or sys.executable).absolute())
 
 
-def otter_env(autograder_zip: Path, plugin_dir: Path, threads: int | None = None) -> dict:
-    """The environment for ``otter run`` with this zip: its otter plugins (gradeguard.py, samplejudge.py at the
-    zip's root) are imported by otter; on Gradescope the zip's folder is on sys.path, here PYTHONPATH points at a
-    copy of the plugins' modules (only those: the hidden files stay in the zip).  ``threads``: the number of
-    torch (OpenMP, MKL) threads of the grading kernel (None: torch's choice)."""
+def autograder_folder(submission: Path, autograder_zip: Path, work: Path) -> Path:
+    """Lay out ``work/autograder`` as Gradescope does: ``source/`` (the zip), ``submission/`` (the hand-in: a zip is
+    extracted, a notebook copied), ``results/`` and submission_metadata.json; return the folder."""
+    ag = work / "autograder"
+    for sub in ("source", "submission", "results"):
+        (ag / sub).mkdir(parents=True, exist_ok=True)
+    (ag / "submission_metadata.json").write_text("{}")
     with zipfile.ZipFile(autograder_zip) as z:
-        config = json.loads(z.read("otter_config.json")) if "otter_config.json" in z.namelist() else {}
-        for plugin in config.get("plugins", []):
-            module = (plugin if isinstance(plugin, str) else next(iter(plugin))).split(".")[0] + ".py"
-            if module in z.namelist():
-                z.extract(module, plugin_dir)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(plugin_dir), os.environ.get("PYTHONPATH")])))
+        z.extractall(ag / "source")
+    if submission.suffix == ".zip":
+        with zipfile.ZipFile(submission) as z:
+            z.extractall(ag / "submission")
+    else:
+        shutil.copy(submission, ag / "submission")
+    return ag
+
+
+def grading_env(threads: int | None = None, sandbox: str | None = None, hide: tuple = ()) -> dict:
+    """The environment of a grading: ``threads`` torch threads in the kernel (None: torch's choice), the sandbox
+    mode (None: the best the machine allows; "none": no sandbox) and the folders the kernel must not see beside the
+    autograder's own (the kit itself, the class's submissions and results: KIT_SANDBOX_HIDE), but for the grading
+    Python's environment (KIT_SANDBOX_KEEP)."""
+    from kit import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_SANDBOX", "PYTHONPATH"))}
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    if sandbox:
+        env["KIT_SANDBOX"] = sandbox
+    python = Path(grading_python()).absolute()
+    env["KIT_SANDBOX_HIDE"] = os.pathsep.join(str(Path(p).resolve()) for p in (ROOT, *hide))
+    env["KIT_SANDBOX_KEEP"] = str(python.parent.parent)
     return env
 
 
 def kill_tree(proc: subprocess.Popen) -> None:
-    """Kill a process and everything it started (otter's kernel runs in a session of its own)."""
+    """Kill a process and everything it started, until nothing of it is left."""
     import psutil
 
-    try:
-        tree = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.Error:
-        tree = []
-    for p in [*tree, proc]:
+    for _ in range(50):
         try:
-            p.kill()
-        except (psutil.Error, ProcessLookupError):
-            pass
+            tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        except psutil.Error:
+            tree = []
+        tree = [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not tree:
+            break
+        for p in tree:
+            try:
+                p.kill()
+            except (psutil.Error, ProcessLookupError):
+                pass
+        time.sleep(0.05)
+    proc.wait()
 
 
 def read_results(results_path: Path) -> dict:
@@ -82,43 +109,50 @@ def read_results(results_path: Path) -> dict:
 
 
 def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, timeout: int = 1800,
-          threads: int | None = None) -> dict:
-    """Run ``otter run`` on one submission; return results.json as a dict, plus score, possible, seconds.
+          threads: int | None = None, sandbox: str | None = None) -> dict:
+    """Grade one submission the way Gradescope does: in an autograder-shaped folder of its own, the zip's own entry
+    point (``python source/run_otter.py FOLDER``); return results.json as a dict, plus score, possible, seconds.
 
         grade(Path("alice.zip"), Path("autograder/gan-autograder.zip"), Path("results/alice"), threads=1)
 
-    A grading run that dies before writing results.json (a killed kernel, a time-out: the whole process tree
-    is killed) is reported with score 0 and the reason in "error" (one line), never as an exception; otter's
-    output is kept in ``outdir/otter-run.log``.  ``threads``: torch threads of the grading kernel (None: torch's
-    choice).
+    The kernel runs in the zip's sandbox (``sandbox``: None for the best this machine allows, "none" for none; see
+    the zip's sandbox.py).  Only results.json is read.  A grading that writes no results.json (a time-out: the whole
+    process tree is killed) is reported with score 0 and the reason in "error" (one line), never as an exception;
+    the entry point's output is kept in ``outdir/otter-run.log`` (a file: a process that keeps it open cannot hold
+    this one up).  ``threads``: torch threads of the grading kernel (None: torch's choice).
     """
     outdir = Path(outdir or tempfile.mkdtemp(prefix="kit-grade-"))
     outdir.mkdir(parents=True, exist_ok=True)
     results_path = outdir / "results.json"
     results_path.unlink(missing_ok=True)
-    plugin_dir = Path(tempfile.mkdtemp(prefix="kit-plugin-"))
-    env = otter_env(autograder_zip, plugin_dir, threads)
-    # otter reads a copy of the zip, which the sample judge deletes once it has loaded the hidden files: the
-    # student's code could otherwise find the zip on otter's command line and read them from it
-    copy = plugin_dir / "autograder.zip"
-    shutil.copy(autograder_zip, copy)
-    env["KIT_AUTOGRADER_COPY"] = str(copy)
-    cmd = [grading_python(), "-m", "otter", "run", "-a", str(copy), "-o", str(outdir), "--no-logo", str(submission)]
+    work = Path(tempfile.mkdtemp(prefix="kit-grade-"))
+    try:
+        ag = autograder_folder(Path(submission), Path(autograder_zip), work)
+    except (OSError, zipfile.BadZipFile) as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        return {"tests": [], "score": 0.0, "possible": 0.0, "seconds": 0.0,
+                "error": f"the submission could not be unpacked ({type(exc).__name__}: {exc})"}
+    env = grading_env(threads, sandbox, (Path(submission).resolve().parent, outdir.resolve(),
+                                         Path(autograder_zip).resolve().parent))
+    cmd = [grading_python(), str(ag / "source" / "run_otter.py"), str(ag)]
     start = time.time()
     stopped = None
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    try:
-        log, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_tree(proc)
-        log, _ = proc.communicate()
-        stopped = f"grading timed out after {timeout} s and was stopped"
+    with open(outdir / LOG, "w") as log_file:
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                cwd=work, start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(proc)
+            stopped = f"grading timed out after {timeout} s and was stopped"
     seconds = time.time() - start
-    shutil.rmtree(plugin_dir, ignore_errors=True)
-    (outdir / LOG).write_text(log or "")
+    if (ag / "results" / "results.json").is_file() and not stopped:
+        shutil.copy(ag / "results" / "results.json", results_path)
+    shutil.rmtree(work, ignore_errors=True)
     if not results_path.exists():
         # one line, and the same wherever it ran: the folders of this run are named in words
-        log = (log or "").replace(str(outdir), "<results folder>").replace(str(plugin_dir), "<plugin folder>")
+        log = (outdir / LOG).read_text(errors="replace").replace(str(outdir), "<results folder>").replace(
+            str(work), "<grading folder>")
         last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "otter printed nothing")
         reason = f"{stopped}: the autograder wrote no results" if stopped else \
             f"the autograder wrote no results: {last}"
@@ -248,6 +282,9 @@ def main(argv=None):
     ap.add_argument("--timeout", type=positive("seconds"), default=1800,
                     help="seconds one grading may take before it is stopped (default 1800)")
     ap.add_argument("--force", action="store_true", help="grade again submissions whose results are kept")
+    ap.add_argument("--no-sandbox", action="store_true",
+                    help="run student code as this user (only where no sandbox can be made: not root, no bubblewrap); "
+                         "the results and the CSV's flags say so")
     ap.add_argument("--shard", type=classgrade.parse_shard, metavar="i/N",
                     help="grade only the i-th of N slices of the submissions sorted by name (i counts from 1)")
     ap.add_argument("--summary", type=Path, metavar="DIR",
@@ -257,6 +294,9 @@ def main(argv=None):
         ap.error(f"{args.path}: no such file or folder")
     if args.autograder and not args.autograder.is_file():
         ap.error(f"--autograder {args.autograder}: no such file")
+    if not args.no_sandbox and os.geteuid() != 0 and not shutil.which("bwrap"):
+        ap.error("student code would run as this user: grade as root (the kernel then runs as an unprivileged user), "
+                 "install bubblewrap, or pass --no-sandbox")
     classgrade.run(args)
 
 

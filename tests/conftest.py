@@ -35,7 +35,10 @@ TESTED_NAMES = [lab.name for lab in TESTED_LABS]
 
 @pytest.fixture(scope="session")
 def release(tmp_path_factory) -> Path:
-    """Build every lab into a fresh folder with the build command instructors use."""
+    """Build every lab into a fresh folder with the build command instructors use (KIT_TEST_RELEASE: a release built
+    earlier into that folder with --results FOLDER/build-results, to run some tests again while developing)."""
+    if os.environ.get("KIT_TEST_RELEASE"):
+        return Path(os.environ["KIT_TEST_RELEASE"])
     if not os.environ.get("DATA_DIR") and not (ROOT / "data").exists():
         pytest.fail("set DATA_DIR to an offline copy of MNIST/Fashion-MNIST (CI: ../shared/data)")
     out = tmp_path_factory.mktemp("release")
@@ -196,3 +199,46 @@ def grade_labs(release: Path, work: Path, labs: list) -> dict[str, dict[str, dic
     for lab in labs:
         out[lab.name]["solution"] = json.loads((release / "build-results" / f"{lab.name}.json").read_text())
     return out
+
+
+def grade_as_gradescope(submission: Path, autograder_zip: Path, work: Path, timeout: int = 900) -> dict:
+    """Grade the way Gradescope does, at /autograder itself: in a mount namespace of its own (``unshare -m``, so the
+    machine's /autograder is untouched) a fresh folder is bound there, laid out from the zip and the hand-in
+    (kit.grade.autograder_folder), setup.sh's user set-up is run (the lines the build appends to otter's setup.sh:
+    not the conda install, which needs the internet), then run_autograder's Python step (``python
+    /autograder/source/run_otter.py``, with the grading Python).  Returns results.json as kit.grade reads it (score,
+    possible), with "error" where none was written, and "log" (the entry point's output)."""
+    from kit.build import SETUP_SANDBOX
+
+    folder = kit_grade.autograder_folder(submission, autograder_zip, work)
+    if not Path("/autograder").exists():
+        Path("/autograder").mkdir()  # an empty mount point; nothing is ever written to the machine's own
+    script = (f"set -e\nmount --make-rprivate /\nmount --bind {folder} /autograder\n{SETUP_SANDBOX}\n"
+              f"cd /autograder && exec {kit_grade.grading_python()} /autograder/source/run_otter.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_SANDBOX")}
+    proc = subprocess.run(["unshare", "--mount", "bash", "-c", script], capture_output=True, text=True,
+                          timeout=timeout, env=dict(env, OMP_NUM_THREADS="1"))
+    results_path = folder / "results" / "results.json"
+    if not results_path.exists():
+        return {"tests": [], "score": 0.0, "possible": 0.0, "error": "no results.json",
+                "log": (proc.stdout + proc.stderr)[-3000:]}
+    results = kit_grade.read_results(results_path)
+    results["log"] = (proc.stdout + proc.stderr)[-3000:]
+    return results
+
+
+def sandbox_processes() -> list[str]:
+    """The processes of the sandbox's users (kit-student, kit-student2, ...) still running: 'user pid command'."""
+    import pwd
+
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            uid = os.stat(f"/proc/{pid}").st_uid
+            name = pwd.getpwuid(uid).pw_name
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, KeyError):
+            continue
+        if name.startswith("kit-student"):
+            left.append(f"{name} {pid} {command[:80]}")
+    return left

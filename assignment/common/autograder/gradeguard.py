@@ -1,28 +1,41 @@
-"""gradeguard: an otter-grader plugin that keeps one bad cell from costing a student the whole grade.
+"""gradeguard: an otter-grader plugin that runs the student's notebook in a box it cannot leave, and keeps one bad
+cell from costing a student the whole grade.
 
-The build (kit/build.py) puts this file at the root of every lab's autograder zip and lists it in the zip's
-otter_config.json with the lab's configuration::
+The build (kit/build.py) puts this file (and sandbox.py, which it uses) at the root of every lab's autograder zip and
+lists it first in the zip's otter_config.json, with the lab's configuration::
 
     "plugins": [{"gradeguard.GradeGuard": {"lab": "gan", "ignored": [{"source": ..., "first_line": ...}, ...],
-                                           "cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1024}}]
+                                           "cell_timeout": 180, "checks_timeout": 480, "memory_mb": 1024}},
+                {"verdicts.Verdicts": {...}}]
 
-On Gradescope ``run_otter.py`` runs from the zip's folder, so ``gradeguard`` imports from there;
-``python -m kit.grade`` puts the file on PYTHONPATH for ``otter run``.
+On Gradescope ``run_otter.py`` runs from the zip's folder, so ``gradeguard`` imports from there; ``python -m kit.grade``
+runs the same ``run_otter.py`` in an autograder-shaped folder of its own.
 
-What it does (each safeguard is shown failing without it in tests/test_bad_submissions.py):
+What it does (each safeguard is shown failing without it in tests/test_bad_submissions.py and tests/test_sandbox.py):
 
+* **The kernel runs in a box** (sandbox.py): as the unprivileged user ``kit-student`` when grading as root (or in
+  bubblewrap, or, when told so, without a box), with only the notebook's folder to write; the autograder's folders
+  (``source/``: the tests, the hidden judges; ``results/``) are out of its reach before it starts.  The kernel only
+  runs the student's cells: otter's own cells that would run the tests in it, read them or pickle results are taken
+  out.  While the kernel is alive, the verdict plugin runs every test in otter's process and calls the student's
+  functions through ``Kernel.call`` (plain data both ways).  Then the kernel is shut down and **every process it
+  started is killed** before any plugin's ``after_grading`` runs and before results are written; how many were left
+  behind is said at the top of the results.
+* **Nothing the kernel could write is unpickled.**  Otter reads the kernel's results file with pickle and its log
+  records over a socket: the results come from the verdict plugin instead (the file is never read) and the log
+  records are dropped.  A submitted ``.OTTER_LOG`` (which otter would read with dill) is deleted.
 * **otter_ignore comes from the master, not from the submitted file.**  Cells that are tagged otter_ignore
   in the release (training, data loading) are found again in the submission by their source (or their
-  first line, where no other cell of the release starts the same way), and tagged again, so removing the tag does not make the autograder train.  (A student can still
-  add the tag to a graded cell: that only removes their own definitions.)
-* **A per-cell time limit.**  A student cell that runs longer than ``cell_timeout`` seconds is interrupted
-  and recorded as an error; grading goes on with the next cell.  Otter's own test cells get
-  ``checks_timeout``.
+  first line, where no other cell of the release starts the same way), and tagged again, so removing the tag does not
+  make the autograder train.  (A student can still add the tag to a graded cell: that only removes their own
+  definitions.)
+* **A per-cell time limit.**  A student cell that runs longer than ``cell_timeout`` seconds is interrupted and
+  recorded as an error; grading goes on with the next cell.  A test's call into the kernel gets ``checks_timeout``.
 * **A memory limit in the kernel, from the container's.**  The first cell caps the kernel's data segment at
   what it uses after importing torch plus the smaller of ``memory_mb`` and what the container's memory cgroup
   has left (cgroup v1 or v2; minus ``reserve_mb`` for otter; at least ``floor_mb``), so a cell that allocates
   more than the container holds fails in its own cell (MemoryError, or torch's "can't allocate memory") instead
-  of the kernel being killed, which would leave no results at all.
+  of the kernel being killed.
 * **A notebook from another lab** is not run, and the feedback says so (otter's own check would abort
   without writing results.json, so the build removes ``assignment_name`` from otter_config.json).
 * **A checkpoint that cannot be loaded** (missing, unreadable, another architecture): genkit's
@@ -30,24 +43,23 @@ What it does (each safeguard is shown failing without it in tests/test_bad_submi
 * **Tamper evidence.**  A student code cell that names the autograder's modules or files (grading, gradeguard,
   the hidden judges, the copy banks, /autograder), otter's internals, sys.modules or builtins is listed after
   "Flagged for the instructor:" (kit.grade puts the list in a CSV column).  The check reads the notebook as
-  submitted, outside the kernel; it is evidence for a person to look at, not a proof.  So is a cell that runs at
-  grading and reads a dataset or stored arrays, or deforms images (``DATA_READ``): the labs load their data only
-  in cells the autograder skips, and a generate that serves deformed real images needs both.
-* **What comes back from the kernel is only data.**  Otter reads the kernel's test results back with pickle (a
-  file, and log records over a socket) and the submission's ``.OTTER_LOG`` with dill: a student's cell could hand
-  otter's own process code to run that way.  The guard makes both pickles load only otter's result classes and
-  plain values, and deletes a submitted ``.OTTER_LOG`` (the kit never grades from the log).
+  submitted, outside the kernel; it is evidence for a person to look at, not a proof (and no point depends on it).
+  So is a cell that runs at grading and reads a dataset or stored arrays, or deforms images (``DATA_READ``).
 * **Feedback students may read.**  The build sets ``show_hidden`` (students see each question's results once the
   grades are published), so the guard takes the hidden tests' source out of their messages: otter quotes the
-  failing line of a test ("Error at line 11 in test q1: <the line>"), which would leak hidden inputs and
-  constants; the exception and the test's own sentence stay.
+  failing line of a test ("Error at line 11 in test q1: <the line>"); the exception and the test's own sentence
+  stay.
 * Whatever was skipped, stopped or refused is listed, in plain words, in the ``output`` field of
   results.json, which Gradescope shows above the test results.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
+import sys
+from pathlib import Path
 
 import nbformat
 from nbconvert import preprocessors
@@ -60,7 +72,16 @@ RESULT_MODULES = ("otter.test_files", "otter.test_files.abstract_test", "otter.t
                   "otter.test_files.ok_test", "otter.test_files.metadata_test", "otter.test_files.ottr_test")
 PLAIN = {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray", "int", "float", "bool", "complex",
          "NoneType"}
-STOPPED: list[str] = []  # first lines of the cells stopped for time, in this grading run
+STOPPED: list[str] = []  # first lines of the student cells stopped for time, in this grading run
+# Called with the live Kernel once the student's cells have run (the verdict plugin registers itself here); each
+# returns nothing and raises nothing.
+AFTER_CELLS: list = []
+# The results otter reads back "from the kernel": set by the verdict plugin in otter's process (see harden_otter).
+VERDICT: list = []
+KERNEL_NOTES: list[str] = []  # what the box stopped or refused, for the top of the results
+MIME = "application/x-kit-reply+json"
+MAX_KERNEL_DEATHS = 3  # the notebook is run again without each cell that stopped the kernel, this many times at most
+
 
 def data_only_unpickler(allow_results: bool):
     """A pickle.Unpickler that builds only plain values (and, with ``allow_results``, otter's result classes): a
@@ -85,17 +106,19 @@ def data_only_unpickler(allow_results: bool):
 
 
 def harden_otter() -> None:
-    """Make otter read what the kernel sends back as data only (see the module docstring)."""
-    import io
+    """Otter unpickles two things the kernel could write: its results file and its log records.  The results are
+    the verdict plugin's (VERDICT; the file is never opened for reading) and the log records are dropped."""
     import types
 
     import otter.execute
     from otter.execute import logging as otter_logging
+    from otter.test_files import GradingResults
 
-    results = data_only_unpickler(allow_results=True)
-    records = data_only_unpickler(allow_results=False)
-    otter.execute.pickle = types.SimpleNamespace(load=lambda f: results(f).load())
-    otter_logging.LogRecordStreamHandler.unpickle = lambda self, data: records(io.BytesIO(data)).load()
+    def verdict(_file):
+        return VERDICT[-1] if VERDICT else GradingResults([])
+
+    otter.execute.pickle = types.SimpleNamespace(load=verdict)
+    otter_logging.LogRecordStreamHandler.handle = lambda self: None
 
 
 SOURCE_LINE = re.compile(r"Error at line \d+ in test [^\n]*:\n  [^\n]*\n")
@@ -252,8 +275,162 @@ def first_line(source: str) -> str:
     return next((line.strip() for line in source.splitlines() if line.strip()), "")
 
 
-def guarded_preprocessor(cell_timeout: int, checks_timeout: int):
-    """nbconvert's ExecutePreprocessor with a time limit per cell that interrupts and moves on."""
+# --------------------------------------------------------------------------
+# The kernel, as the tests see it: calls in, plain data out
+# --------------------------------------------------------------------------
+# What each call runs in the kernel: the codec (genkit.pack / unpack, sent as source, so that nothing the student's
+# files define is used to read what comes back), the test's function and its helpers, the student's names looked up in
+# the notebook's globals; the reply is a display message of its own MIME type, read as data only.
+CALL = '''\
+def _kit_call():
+    codec = {{}}
+    exec({codec!r}, codec)
+    space = {{}}
+    exec(compile({source!r}, "<autograder test>", "exec"), space)
+    args = [globals().get(a["name"]) if "name" in a else codec["unpack"](a["value"]) for a in {args!r}]
+    try:
+        reply = {{"value": codec["pack"](space[{name!r}](*args))}}
+    except BaseException as error:
+        reply = {{"error": codec["describe_error"](error)}}
+    reply["nonce"] = {nonce!r}
+    from IPython.display import display
+    display({{{mime!r}: reply}}, raw=True)
+_kit_call()
+del _kit_call'''
+
+
+class KernelUnavailable(RuntimeError):
+    """The kernel could not run a test's call (it died, or never started): the message says why."""
+
+
+class Remote:
+    """Stands for one of the notebook's names in a test run by the autograder: ``genkit.in_kernel`` sends the test's
+    function to the kernel, where the name is looked up.  Used any other way it fails with a plain sentence."""
+
+    def __init__(self, name: str, kernel: "Kernel"):
+        self.kit_name, self.kit_remote = name, kernel
+
+    def __getattr__(self, attr):
+        raise AttributeError(f"'{self.kit_name}' lives in the notebook's kernel; a test must reach it through "
+                             "genkit.in_kernel")
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"'{self.kit_name}' lives in the notebook's kernel; a test must call it through "
+                        "genkit.in_kernel")
+
+    def __repr__(self):
+        return f"<{self.kit_name} in the kernel>"
+
+
+class RemoteGlobals(dict):
+    """The globals otter hands a test function at grading: every name stands for the notebook's own (Remote)."""
+
+    def __init__(self, kernel: "Kernel"):
+        super().__init__()
+        self.kernel = kernel
+
+    def get(self, name, default=None):
+        return Remote(name, self.kernel)
+
+
+class Kernel:
+    """The student's live kernel, for the tests run outside it: ``call(fn, args, helpers)`` runs ``fn(*args)`` there
+    (``Remote`` arguments are the notebook's names, others are sent as data) and returns what it returned, unpacked as
+    data; an exception raised there is raised here (genkit.rebuild_error)."""
+
+    def __init__(self, client, codec: str, timeout: int):
+        self.client, self.codec, self.timeout = client, codec, timeout
+        self.dead: str | None = None
+        self.calls = 0
+
+    def call(self, fn, args, helpers=()):
+        import inspect
+        import textwrap
+
+        import genkit
+
+        if self.dead:
+            raise KernelUnavailable(self.dead)
+        sources = [textwrap.dedent(inspect.getsource(f)) for f in (*helpers, fn)]
+        free = set(fn.__code__.co_freevars) - {f.__name__ for f in helpers}
+        if free:
+            raise RuntimeError(f"the test function {fn.__name__} uses {sorted(free)} from outside (a kit error)")
+        sent = [{"name": a.kit_name} if isinstance(a, Remote) else {"value": genkit.pack(a)} for a in args]
+        nonce = secrets.token_hex(8)
+        code = CALL.format(codec=self.codec, source="\n\n".join(sources), args=sent, name=fn.__name__, nonce=nonce,
+                           mime=MIME)
+        cell = nbformat.v4.new_code_cell(code)
+        cell.metadata["kit_call"] = True
+        nb = self.client.nb
+        nb.cells.append(cell)
+        self.calls += 1
+        try:
+            self.client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
+        except Exception as exc:  # the kernel died (os._exit, a crash) or stopped answering
+            self.dead = (f"the notebook's kernel stopped while a test ran {fn.__name__} ({type(exc).__name__}); "
+                         "the tests after it could not run")
+            raise KernelUnavailable(self.dead) from None
+        finally:
+            nb.cells.remove(cell)
+        replies = [o["data"][MIME] for o in cell.outputs if o.get("output_type") == "display_data"
+                   and isinstance(o.get("data", {}).get(MIME), dict) and o["data"][MIME].get("nonce") == nonce]
+        if not replies:
+            if any(o.get("ename") == TIMEOUT_NAME for o in cell.outputs):
+                raise TimeoutError(f"this test's call of your code ran longer than {self.timeout} s and was stopped "
+                                   "(an endless loop, or far more work than the task needs?)")
+            raise KernelUnavailable("the notebook's kernel sent nothing back for this test (its output was "
+                                    "interrupted, or your code replaced what the autograder runs)")
+        reply = replies[-1]
+        if "error" in reply:
+            raise genkit.rebuild_error(reply["error"])
+        return genkit.unpack(reply["value"])
+
+
+def codec_source() -> str:
+    """The source of genkit's codec (pack, unpack, describe_error), as the kernel runs it."""
+    import inspect
+
+    import genkit
+
+    parts = [f"MAX_EVIDENCE_BYTES = {genkit.MAX_EVIDENCE_BYTES}", inspect.getsource(genkit.Foreign),
+             *(inspect.getsource(f) for f in (genkit.pack, genkit.unpack, genkit.describe_error))]
+    return "\n\n".join(parts)
+
+
+# The cell that replaces otter's first one in the kernel: grading mode (the export cell does nothing, grader.check
+# runs nothing: the tests run outside the kernel), and no log socket.
+INIT_CELL = '''from otter import Notebook as _kit_notebook
+_kit_notebook.init_grading_mode("./no-tests-in-the-kernel")
+_kit_notebook.check = lambda self, *args, **kwargs: None  # at grading the tests run outside this kernel
+del _kit_notebook'''
+CHECK_ONLY = re.compile(r"(?:\s*(?:#[^\n]*)?\n)*(?:\s*grader\.check\(\s*['\"]\w+['\"]\s*\)\s*;?\s*(?:#[^\n]*)?\n?)+\s*$")
+
+
+def kernel_cells(nb) -> list:
+    """The cells of the notebook otter prepared that the kernel should run: otter's first cell becomes INIT_CELL; its
+    last cell (which runs the tests in the kernel and pickles their results) and cells that only call grader.check are
+    left out."""
+    cells = list(nb.cells)
+    if cells and "init_grading_mode(" in cells[0].source and "from otter import Notebook as" in cells[0].source:
+        cells[0] = nbformat.v4.new_code_cell(INIT_CELL)
+    if cells and "Checker.check_if_not_already_checked" in cells[-1].source:
+        cells.pop()
+    return [c for c in cells if not (c.cell_type == "code" and CHECK_ONLY.fullmatch(c.source + "\n"))]
+
+
+def guarded_preprocessor(cell_timeout: int, checks_timeout: int, box):
+    """nbconvert's ExecutePreprocessor, run in ``box`` (sandbox.Box): a time limit per cell that interrupts and moves
+    on; only the student's cells run in the kernel (kernel_cells); then, with the kernel alive, the AFTER_CELLS hooks
+    (the tests, outside it); then the kernel is shut down and every process it started is killed."""
+    from jupyter_client import AsyncKernelManager
+
+    class BoxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return box.kernel_command([sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file])
+
+        def write_connection_file(self, **kwargs):
+            super().write_connection_file(**kwargs)
+            box.hand_over(Path(self.connection_file))
 
     class GuardedExecutePreprocessor(preprocessors.ExecutePreprocessor):
         timeout = Integer(cell_timeout, allow_none=True).tag(config=True)
@@ -266,13 +443,65 @@ def guarded_preprocessor(cell_timeout: int, checks_timeout: int):
         }, allow_none=True).tag(config=True)
 
         def _get_timeout(self, cell):
-            if cell is not None and ("Checker" in cell.source or re.search(r"\.check\(", cell.source)):
-                return checks_timeout  # the cells that run the tests (otter's, and grader.check cells)
+            if cell is not None and cell.metadata.get("kit_call"):
+                return checks_timeout
             return super()._get_timeout(cell)
 
         async def _async_handle_timeout(self, timeout, cell=None):
-            STOPPED.append(first_line(cell.source if cell is not None else "")[:60])
+            if cell is not None and not cell.metadata.get("kit_call"):
+                STOPPED.append(first_line(cell.source)[:60])
             return await super()._async_handle_timeout(timeout, cell)
+
+        def preprocess(self, nb, resources=None, km=None):
+            from nbclient import NotebookClient
+            from nbclient.exceptions import DeadKernelError
+
+            NotebookClient.__init__(self, nb, km)
+            self.kernel_manager_class = BoxedKernelManager
+            self.reset_execution_trackers()
+            self._check_assign_resources(resources)
+            self.nb.cells = kernel_cells(self.nb)
+            skipped: set[int] = set()  # cells that stopped the kernel: the notebook runs again without them
+            kernel, left = None, 0
+            for _ in range(MAX_KERNEL_DEATHS + 1):
+                current = None
+                try:
+                    self.km, self.kc = BoxedKernelManager(config=self.config,
+                                                          connection_file=str(box.home / "kernel.json")), None
+                    with self.setup_kernel():
+                        info = self.wait_for_reply(self.kc.kernel_info())
+                        self.nb.metadata["language_info"] = info["content"]["language_info"]
+                        for index, cell in enumerate(list(self.nb.cells)):
+                            if index not in skipped:
+                                current = index
+                                self.preprocess_cell(cell, resources, index)
+                        current = None
+                        kernel = Kernel(self, codec_source(), checks_timeout)
+                        for hook in AFTER_CELLS:
+                            hook(kernel)
+                    break
+                except DeadKernelError:
+                    left += box.kill_all()
+                    if current is None or kernel is not None:
+                        break  # it died while the tests ran: they said so themselves
+                    skipped.add(current)
+                    KERNEL_NOTES.append(f"The kernel died while it ran the cell starting "
+                                        f"'{first_line(self.nb.cells[current].source)[:60]}' (os._exit, a crash, or "
+                                        "the memory it was given was used up); the notebook was run again without it.")
+                except Exception as exc:  # the kernel did not start: the tests run against no kernel
+                    KERNEL_NOTES.append(f"Your notebook could not be run ({type(exc).__name__}: {str(exc)[:300]}); "
+                                        "the tests that needed it were graded without it.")
+                    break
+            if kernel is None:
+                kernel = Kernel(self, "", checks_timeout)
+                kernel.dead = "your notebook could not be run (the top of the results says why)"
+                for hook in AFTER_CELLS:
+                    hook(kernel)
+            left += box.kill_all()
+            if left:
+                KERNEL_NOTES.append(f"Stopped {left} process(es) that your notebook's kernel had started and left "
+                                    "running; nothing they did counts.")
+            return self.nb, self.resources
 
     return GuardedExecutePreprocessor
 
@@ -283,26 +512,43 @@ class GradeGuard(AbstractOtterPlugin):
     def __init__(self, submission_path, submission_metadata, plugin_config):
         super().__init__(submission_path, submission_metadata, plugin_config or {})
         self.notes: list[str] = []
+        self.box = None
 
     def config(self, key, default):
         return self.plugin_config.get(key, default)
 
     def before_grading(self, ag_config):
-        import os
+        import sandbox
 
         harden_otter()
-        log = os.path.join(os.path.dirname(self.submission_path), ".OTTER_LOG")
-        if os.path.exists(log):  # otter's export puts it in every hand-in: removed without a note
-            os.remove(log)
+        STOPPED.clear(), KERNEL_NOTES.clear(), VERDICT.clear()
+        # otter's process looks for modules in the autograder's source folder, never in the submission's (where
+        # otter's runner has moved: a student could ship a module named like one that otter imports later)
+        folder = Path(self.submission_path).parent.resolve()
+        sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != folder]
+        log = folder / ".OTTER_LOG"
+        if log.exists() or log.is_symlink():  # otter's export puts it in every hand-in: removed without a note
+            log.unlink()
+        ag_dir = Path(ag_config.autograder_dir).resolve()
+        self.box = sandbox.Box.open()
+        if self.box.mode == "refused":
+            KERNEL_NOTES.append(f"The autograder did not run your notebook: {self.box.reason}.")
+            self.box.mode = "none"
+            self.plugin_config["refused"] = True
+        elif self.box.mode == "none":
+            self.notes.append(f"{TAMPER_MARK} graded without a sandbox (--no-sandbox): the notebook ran as the "
+                              "grader's own user, which it could read and change.")
+        hidden = [ag_dir / "source", ag_dir / "results", ag_dir / "submission_metadata.json"]
+        self.box.prepare(folder, hidden)
         # otter's grade_notebook imports ExecutePreprocessor from nbconvert.preprocessors when it runs
         preprocessors.ExecutePreprocessor = guarded_preprocessor(
-            int(self.config("cell_timeout", 180)), int(self.config("checks_timeout", 480)))
+            int(self.config("cell_timeout", 180)), int(self.config("checks_timeout", 480)), self.box)
 
     def before_execution(self, nb):
         if isinstance(nb, str):  # a .py submission: nothing to guard
             return nb
-        if not self.same_lab(nb):
-            nb.cells = []  # nothing of another lab's notebook is run; every test fails, the note says why
+        if self.plugin_config.get("refused") or not self.same_lab(nb):
+            nb.cells = []  # nothing of it is run; every test fails, the note says why
             return nb
         self.reapply_ignore_tags(nb)
         flags = tamper_flags(nb)
@@ -358,10 +604,11 @@ class GradeGuard(AbstractOtterPlugin):
                 if r.test_case.hidden:
                     r.message = without_test_source(r.message)
         limit = int(self.config("cell_timeout", 180))
+        notes = list(KERNEL_NOTES)
         for what in STOPPED:
-            self.notes.append(f"The cell starting '{what}' ran longer than the autograder's limit of {limit} s "
-                              "per cell and was stopped (an endless loop, or training that belongs in a cell "
-                              "tagged otter_ignore?); grading went on without it.")
+            notes.append(f"The cell starting '{what}' ran longer than the autograder's limit of {limit} s "
+                         "per cell and was stopped (an endless loop, or training that belongs in a cell "
+                         "tagged otter_ignore?); grading went on without it.")
         nb = getattr(results, "notebook", None)
         for i, cell in enumerate(nb.cells if nb is not None else []):
             for out in cell.get("outputs", []):
@@ -369,14 +616,17 @@ class GradeGuard(AbstractOtterPlugin):
                     continue
                 what = first_line(cell.source)[:60]
                 if out.get("ename") == "CheckpointError":
-                    self.notes.append(f"Your checkpoint could not be loaded: {out.get('evalue')} The questions "
-                                      "that need the trained model were graded without it.")
+                    notes.append(f"Your checkpoint could not be loaded: {out.get('evalue')} The questions "
+                                 "that need the trained model were graded without it.")
                 elif out.get("ename") in ("MemoryError", "OutOfMemoryError") or (
                         out.get("ename") == "RuntimeError" and "allocate" in str(out.get("evalue", ""))):
-                    self.notes.append(f"The cell starting '{what}' asked for more memory than the autograder "
-                                      "allows and was refused (out of memory); grading went on without it.")
+                    notes.append(f"The cell starting '{what}' asked for more memory than the autograder "
+                                 "allows and was refused (out of memory); grading went on without it.")
+        self.notes[:0] = notes
+        if self.box is not None:
+            self.box.close()
         if self.notes:
-            results.set_output("\n".join(self.notes))
+            results.set_output("\n".join([*self.notes, *([results.output] if results.output else [])]))
 
     def generate_report(self):
         return "\n".join(self.notes) if self.notes else None

@@ -4,9 +4,9 @@
   public judge, so that a generator tuned against the public judge gains nothing;
 * checks on what a student's ``generate`` returns, each failing with one plain
   sentence that says what was wrong and what to do;
-* judged samples (``Draw``, ``Judged``): in the grading kernel ``judged`` only draws a model's samples and leaves
-  them in SAMPLES_DIR; the autograder's plugin samplejudge.py judges them after the notebook has run, in otter's
-  own process, where no student code runs (``verdict``);
+* judged samples (``Draw``, ``Judged``): ``judged`` draws a model's samples through ``genkit.in_kernel`` (in the
+  grading kernel, under the autograder's seeds) and judges them where the test runs: at grading that is otter's own
+  process (verdicts.py), where no student code runs (``verdict``);
 * realism (``realism_figures``): the Frechet distance of the samples in the hidden judge's features to the real
   test set, over the same distance for real training images (the floor), and the agreement of a second judge of
   another kind (nearest neighbours among banked real images) with the label.
@@ -106,7 +106,8 @@ def check_images(x, n: int, name: str = "generate") -> np.ndarray:
     Each failure raises SubmissionError with one sentence a student can act on.
     """
     if isinstance(x, torch.Tensor):
-        where = "" if x.device.type == "cpu" else f" on the {x.device.type.upper()} device"
+        device = getattr(x, "kit_device", x.device.type)  # where the student's tensor was (genkit.unpack)
+        where = "" if device == "cpu" else f" on the {device.upper()} device"
         raise SubmissionError(
             f"{name} returned a torch tensor{where}; return a numpy array: x.detach().cpu().numpy().")
     if not isinstance(x, np.ndarray):
@@ -130,14 +131,46 @@ def check_images(x, n: int, name: str = "generate") -> np.ndarray:
     return x
 
 
-def sample(generate, n: int, *args, seed: int = 0, name: str = "generate") -> np.ndarray:
-    """Call ``generate(n, *args)`` with torch and numpy seeded, and check what it returns (``name`` is the
-    student's function, as the messages call it)."""
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    with torch.no_grad():
-        x = generate(n, *args)
-    return check_images(x, n, name)
+def run_calls(func, calls, keep_going):
+    """Run in the student's kernel (through genkit.in_kernel): ``func(*args)`` for each ``(seed, args)`` of
+    ``calls``, seeding torch and numpy first where ``seed`` is not None, without gradients.  Returns one entry per call
+    made: ["value", what it returned] or ["raised", genkit.describe_error of what it raised]; after the first
+    exception it stops unless ``keep_going``."""
+    import genkit
+    import numpy as np
+    import torch
+
+    out = []
+    for seed, args in calls:
+        try:
+            if seed is not None:
+                torch.manual_seed(seed)
+                np.random.seed(seed)
+            with torch.no_grad():
+                out.append(["value", func(*args)])
+        except Exception as error:
+            out.append(["raised", genkit.describe_error(error)])
+            if not keep_going:
+                break
+    return out
+
+
+def call_in_kernel(func, calls, keep_going: bool = False) -> list:
+    """``run_calls`` where ``func`` lives (the student's kernel at grading): each call's value, or the exception it
+    raised (genkit.rebuild_error: ``except ValueError`` still catches it)."""
+    return [genkit.rebuild_error(value) if kind == "raised" else value
+            for kind, value in genkit.in_kernel(run_calls, func, [list(c) for c in calls], keep_going)]
+
+
+def sample_all(generate, calls, name: str = "generate") -> list[np.ndarray]:
+    """``generate(*args)`` for each ``(seed, args)`` of ``calls`` (in the student's kernel, seeded, without
+    gradients), each output checked with check_images (n = args[0]); an exception generate raised is raised here."""
+    checked = []
+    for (_, args), out in zip(calls, call_in_kernel(generate, calls)):
+        if isinstance(out, Exception):
+            raise out
+        checked.append(check_images(out, args[0], name))
+    return checked
 
 
 def spread(images) -> float:
@@ -290,17 +323,25 @@ def check_submitted(checkpoint: str) -> None:
 def check_generate_contract(generate, conditional: bool = False, sizes=(1, 64), fresh: int = 16,
                             name: str = "generate") -> None:
     """``generate(n)`` / ``generate(n, c)`` for several n (c also as a numpy integer): checked outputs
-    (check_images), fresh noise on every call and, for a conditional generator, an empty array for n = 0."""
+    (check_images), fresh noise on every call and, for a conditional generator, an empty array for n = 0.  The calls
+    run in the student's kernel (call_in_kernel), in this order; the checks here."""
     if conditional:
-        calls = [(n, (c,)) for n, c in zip(sizes, (0, 9))] + [(7, (np.int64(4),))]
+        calls = [(n, (n, c)) for n, c in zip(sizes, (0, 9))] + [(7, (7, np.int64(4)))]
     else:
-        calls = [(n, ()) for n in sizes]
-    for n, args in calls:
-        sample(generate, n, *args, seed=n, name=name)
-    args = (5,) if conditional else ()
-    a = sample(generate, fresh, *args, seed=1, name=name)
-    with torch.no_grad():
-        b = generate(fresh, *args)
+        calls = [(n, (n,)) for n in sizes]
+    args = (fresh, 5) if conditional else (fresh,)
+    outputs = iter(call_in_kernel(generate, [*calls, (1, args), (None, args), *([(None, (0, 3))] * conditional)]))
+
+    def output():  # the next call's value; the calls stop at the first exception, which is raised in turn
+        out = next(outputs)
+        if isinstance(out, Exception):
+            raise out
+        return out
+
+    for _, call in calls:
+        check_images(output(), call[0], name)
+    a = check_images(output(), fresh, name)
+    b = output()
     if np.allclose(a, np.asarray(b, dtype=np.float64)):
         if np.ptp(np.asarray(a).reshape(len(a), -1), axis=1).max() < 1e-6:
             raise SubmissionError(f"{name} returns blank images (every pixel of each image the same value, "
@@ -308,7 +349,7 @@ def check_generate_contract(generate, conditional: bool = False, sizes=(1, 64), 
                                   "the sampler diverges or saturates; check the steps that turn noise into an image.")
         raise SubmissionError(f"two calls of {name} returned the same images: draw fresh noise on every call.")
     if conditional:
-        x = generate(0, 3)
+        x = output()
         if not (isinstance(x, np.ndarray) and x.shape == (0, 28, 28) and x.dtype == np.float32):
             got = (f"a {x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray)
                    else f"a {type(x).__name__}")
@@ -318,13 +359,13 @@ def check_generate_contract(generate, conditional: bool = False, sizes=(1, 64), 
 
 def check_rejects_non_classes(generate, n: int = 4, name: str = "generate") -> None:
     """``generate(n, c)`` must raise ValueError for every c that is not an integer class 0..9."""
-    for bad in (10, -1, 2.5, "3", None):
-        try:
-            generate(n, bad)
-        except ValueError:
+    bad_classes = (10, -1, 2.5, "3", None)
+    outputs = call_in_kernel(generate, [(0, (n, bad)) for bad in bad_classes], keep_going=True)
+    for bad, out in zip(bad_classes, outputs):
+        if isinstance(out, ValueError):
             continue
-        except Exception as exc:
-            raise SubmissionError(f"{name}({n}, {bad!r}) raised {type(exc).__name__}; raise a ValueError that says "
+        if isinstance(out, Exception):
+            raise SubmissionError(f"{name}({n}, {bad!r}) raised {type(out).__name__}; raise a ValueError that says "
                                   "c must be an integer from 0 to 9.") from None
         raise SubmissionError(f"{name}({n}, {bad!r}) returned images; it should raise a ValueError "
                               "(c must be an integer from 0 to 9).")
@@ -415,9 +456,8 @@ def agreement(images, labels, dataset: str = "mnist") -> float:
 
 
 # --------------------------------------------------------------------------
-# Judged samples: drawn in the kernel, judged outside it (samplejudge.py).
+# Judged samples: drawn in the kernel, judged outside it (verdicts.py runs the tests in otter's process).
 # --------------------------------------------------------------------------
-SAMPLES_DIR = "kit-samples"  # beside the notebook at grading: where the kernel leaves each model's samples
 SAMPLE_CHUNK = 250  # the most images one call of an unconditional generate(n) is asked for
 
 
@@ -444,12 +484,12 @@ class Draw:
 
     @property
     def assets(self) -> list[str]:
-        """The autograder's files this draw is judged with, which no student code may read (samplejudge deletes
+        """The autograder's files this draw is judged with, which no student code may read (verdicts.py deletes
         them from the disk once preload has read them)."""
         return [f"judge_{self.dataset}_hidden.pt", f"copybank_{self.dataset}.pt", f"realism_{self.dataset}.pt"]
 
     def preload(self) -> None:
-        """Load what figures() needs into memory (samplejudge calls it before any student code runs)."""
+        """Load what figures() needs into memory (verdicts.py calls it before any student code runs)."""
         hidden_judge(self.dataset)
         copy_bank(self.dataset)
         realism_stats(self.dataset)
@@ -457,15 +497,18 @@ class Draw:
     def figures(self, images) -> dict:
         return draw_figures(self, images)
 
-    def run(self, generate) -> np.ndarray:
-        """The samples (count, 28, 28), float32, checked with check_images (SubmissionError on a bad output)."""
+    def calls(self) -> list:
+        """(seed, args) of each call of ``func`` that draws the samples: ``per_class`` images of each class, or ``n``
+        images in calls of at most SAMPLE_CHUNK (the autograder's kernel has a few hundred MB to spare, and a
+        convolutional generator's activations for 1000 images at once take more)."""
         if self.per_class:
-            return np.concatenate([sample(generate, self.per_class, c, seed=self.seed + c, name=self.func)
-                                   for c in range(10)]).astype(np.float32)
-        # in chunks of SAMPLE_CHUNK calls of generate(n): the autograder's kernel has a few hundred MB to spare, and a
-        # convolutional generator's activations for 1000 images at once take more
-        parts = [sample(generate, min(SAMPLE_CHUNK, self.n - i), seed=self.seed + i, name=self.func)
-                 for i in range(0, self.n, SAMPLE_CHUNK)]
+            return [(self.seed + c, (self.per_class, c)) for c in range(10)]
+        return [(self.seed + i, (min(SAMPLE_CHUNK, self.n - i),)) for i in range(0, self.n, SAMPLE_CHUNK)]
+
+    def run(self, generate) -> np.ndarray:
+        """The samples (count, 28, 28), float32, drawn where ``generate`` lives and checked with check_images
+        (SubmissionError on a bad output)."""
+        parts = sample_all(generate, self.calls(), self.func)
         return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 28, 28), np.float32)
 
 
@@ -483,18 +526,35 @@ class Judged:
         verdict(self, figures)
 
 
+JUDGED_FIGURES: dict = {}  # model (Draw.name) -> its figures, or {"error": why there are none}, in this grading
+JUDGED_SAMPLES: dict = {}  # model -> the samples that were judged (the results' grid is drawn from them)
+
+
+def judged_figures(draw, generate) -> dict:
+    """The figures of ``draw``'s samples drawn from ``generate`` (once per model and grading: several tests judge the
+    same samples), or {"error": the sentence that says why there are none}."""
+    if draw.name not in JUDGED_FIGURES:
+        try:
+            if draw.checkpoint:
+                check_submitted(draw.checkpoint)
+            samples = draw.run(generate)
+            JUDGED_FIGURES[draw.name] = draw.figures(samples)
+            JUDGED_SAMPLES[draw.name] = samples
+        except SubmissionError as exc:
+            JUDGED_FIGURES[draw.name] = {"error": str(exc)}
+        except Exception as exc:  # the student's code raised: its own words, and where
+            JUDGED_FIGURES[draw.name] = {"error": f"{draw.func} raised {type(exc).__name__}: {exc}"}
+    return JUDGED_FIGURES[draw.name]
+
+
 def judged(spec, generate) -> None:
-    """In the grading kernel: draw ``spec.draw``'s samples with the student's ``generate`` (or attack: any function
-    the draw's ``run`` calls) and leave them in SAMPLES_DIR for the autograder, which judges them after the
-    notebook has run, outside this kernel.  Raises SubmissionError for a missing checkpoint or a bad output (the
-    same checks as the autograder's)."""
-    if spec.draw.checkpoint:
-        check_submitted(spec.draw.checkpoint)
-    path = Path(SAMPLES_DIR) / f"{spec.draw.name}.npy"
-    if not path.exists():
-        images = spec.draw.run(generate)
-        path.parent.mkdir(exist_ok=True)
-        np.save(path, images)
+    """A judged test: draw ``spec.draw``'s samples with the student's ``generate`` (or attack: any function the draw's
+    ``run`` calls; in the student's kernel at grading) and judge them here (``spec.check``).  SubmissionError, with
+    one paragraph a student can act on, when they fail."""
+    figures = judged_figures(spec.draw, generate)
+    if "error" in figures:
+        raise SubmissionError(figures["error"])
+    spec.check(figures)
 
 
 def measure(draw, generate) -> dict:

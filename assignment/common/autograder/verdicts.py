@@ -1,0 +1,227 @@
+"""verdicts: an otter-grader plugin that decides every point outside the student's kernel.
+
+The build (kit/build.py) puts this file, the lab's grading modules (grading.py, grading_<lab>.py) and, for a lab that
+judges samples, the hidden judges, the copy banks and the realism statistics at the root of every lab's autograder
+zip (not in files/, which otter copies beside the submission), and lists it after the grading guard::
+
+    "plugins": [{"gradeguard.GradeGuard": {...}},
+                {"verdicts.Verdicts": {"lab": "cgan_vae",
+                                       "assets": ["copybank_mnist.pt", "judge_mnist_hidden.pt", "realism_mnist.pt"],
+                                       "leaderboard": false}}]
+
+Pattern (PrairieLearn's Python grader does the same): a test is a function of the notebook's names whose calls of
+the student's code go through ``genkit.in_kernel(run, name, ...)``, where ``run`` calls the student's functions on
+inputs it builds and returns what they gave.  In a student's notebook all of it runs in the notebook.  At grading:
+
+* **before the notebook runs** (``before_grading``, in otter's process): this plugin reads the zip's test files and
+  imports genkit, grading and the lab's grading module from the zip's own copies; it loads the hidden judge, the copy
+  bank and the realism statistics into memory and deletes them from the disk (and the copy of the zip that
+  ``python -m kit.grade`` works from, named by KIT_AUTOGRADER_COPY); the kernel, in its box, cannot read the
+  autograder's folder anyway (gradeguard.py, sandbox.py);
+* **after the student's cells have run, with the kernel alive** (the guard's AFTER_CELLS hook): every test case of
+  every test file runs here, in otter's process.  The notebook's names are stand-ins (gradeguard.Remote):
+  ``in_kernel`` sends ``run`` to the kernel, which calls the student's code and sends back plain data (gradeguard.
+  Kernel.call; genkit.pack), and the test checks it here, against expected values that never enter the kernel.
+  Judged samples (``grading.judged``) are drawn the same way and judged here with the hidden judge.  The points of
+  each test case are the zip's; what the kernel reports, prints or patches changes nothing.  These results are
+  what otter reads back "from the kernel" (gradeguard.VERDICT);
+* **after grading**: each judged question's result carries a report of what was measured (the figures, the
+  per-class table, a grid of the graded samples), the figures go into results.json as ``extra_data`` ("samples",
+  keyed by model, and "grading_seconds"), samples closer to real data than the model's ``review_below`` are flagged
+  for the instructor (grading.review_note; no point is taken), and with ``"leaderboard": true`` (``python -m kit.build
+  --leaderboard``) they fill Gradescope's leaderboard (LEADERBOARD).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+from otter.plugins import AbstractOtterPlugin
+
+# Leaderboard columns: (figure, title, order) for each model that has the figure.
+LEADERBOARD = (("label_accuracy", "label accuracy", "desc"), ("inception_score", "judge score", "desc"),
+               ("success", "attack success", "desc"), ("fd_ratio", "FD / floor", "asc"))
+JUDGED_CALL = re.compile(r"""JUDGED\[\s*["'](\w+)["']\s*\]""")
+# The figures a judged question's report shows, in this order: (key, what it is).
+FIGURE_TITLES = (("label_accuracy", "label accuracy (hidden judge)"), ("inception_score", "judge score (Inception Score)"),
+                 ("fd_ratio", "realism: Fréchet distance to real images / the real-data floor (lower is better)"),
+                 ("agreement", "agreement of a second judge, as a share of real images'"),
+                 ("coverage_min", "coverage: spread of the least varied class / real images' (hidden judge's features)"),
+                 ("spread", "variety: mean distance between samples"), ("copies", "share of near copies of real images"),
+                 ("brightness", "mean brightness / real images'"), ("success", "attack success rate"),
+                 ("linf", "largest change of a pixel"))
+
+
+def png_grid(images, columns: int = 10) -> bytes:
+    """A grayscale PNG of up to 10 rows of ``columns`` images (values in [0, 1]): for (rows, n, H, W) one row per
+    class, for (n, H, W) or (n, 1, H, W) rows of ``columns``."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    a = np.asarray(images, dtype=np.float32)
+    if a.ndim == 4 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim == 3:
+        n = min(len(a) // columns, 10) * columns or len(a)
+        a = a[:n].reshape(-1, min(columns, n), *a.shape[1:])
+    a = np.nan_to_num(a[:10, :columns], nan=0.0).clip(0, 1)
+    rows, cols, h, w = a.shape
+    pixels = (255 * a.transpose(0, 2, 1, 3).reshape(rows * h, cols * w)).astype(np.uint8)
+    raw = b"".join(b"\x00" + line.tobytes() for line in pixels)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    header = struct.pack(">IIBBBBB", cols * w, rows * h, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+def markdown_report(model: str, figures: dict, grid_png: str | None) -> str:
+    """What the samplejudge measured on one model's samples, as Markdown: its figures, the per-class table and a
+    grid of the samples that were graded (a base64 PNG)."""
+    if "error" in figures:
+        return f"**{model}**: {figures['error']}"
+    lines = [f"**{model}**, measured on the samples the autograder drew:", "", "| figure | value |", "| --- | --- |"]
+    for key, title in FIGURE_TITLES:
+        if isinstance(figures.get(key), (int, float)):
+            value = figures[key]
+            shown = f"{value:.1%}" if key in ("label_accuracy", "success", "copies") else f"{value:.3g}"
+            lines.append(f"| {title} | {shown} |")
+    names = figures.get("classes") or [str(i) for i in range(10)]
+    if figures.get("per_class"):
+        lines += ["", "| class | " + " | ".join(names) + " |", "| --- " * (len(names) + 1) + "|",
+                  "| accuracy | " + " | ".join(f"{v:.0%}" for v in figures["per_class"]) + " |"]
+    elif figures.get("class_counts"):
+        lines += ["", "| class | " + " | ".join(names) + " |", "| --- " * (len(names) + 1) + "|",
+                  "| samples | " + " | ".join(str(v) for v in figures["class_counts"]) + " |"]
+    if (figures.get("per_class") or figures.get("class_counts")) and figures.get("coverage"):
+        lines.append("| coverage | " + " | ".join("-" if v is None else f"{v:.2f}" for v in figures["coverage"]) + " |")
+    if grid_png:
+        lines += ["", f"![samples of {model} that were graded](data:image/png;base64,{grid_png})"]
+    return "\n".join(lines)
+
+
+class Verdicts(AbstractOtterPlugin):
+    """See the module docstring."""
+
+    def __init__(self, submission_path, submission_metadata, plugin_config):
+        super().__init__(submission_path, submission_metadata, plugin_config or {})
+        self.sources: dict = {}    # test file path -> its source, read before any student code ran
+        self.judged: dict = {}     # (question, test case) -> JUDGED key
+        self.specs: dict = {}      # JUDGED key -> grading.Judged (or the lab's own kind)
+        self.grading = None
+        self.start = time.time()
+
+    def before_grading(self, ag_config):
+        import gradeguard
+
+        self.start = time.time()
+        add_extra_data()
+        source = Path(ag_config.autograder_dir).resolve() / "source"
+        for f in sorted((source / "tests").glob("*.py")):
+            self.sources[str(f)] = f.read_text()
+        for folder in (source / "files", source):  # the zip's own copies, imported before any student code runs
+            if str(folder) in sys.path:
+                sys.path.remove(str(folder))
+            sys.path.insert(0, str(folder))
+        self.grading = importlib.import_module("grading")
+        lab = importlib.import_module(f"grading_{self.plugin_config['lab']}")
+        self.specs = getattr(lab, "JUDGED", {})
+        self.grading.DATA_DIRS[:0] = [source, source / "files"]
+        self.grading.JUDGED_FIGURES.clear()
+        for spec in self.specs.values():
+            spec.draw.preload()
+        for name in self.plugin_config.get("assets", []):
+            for folder in (source, source / "files", Path(self.submission_path).parent):
+                (folder / name).unlink(missing_ok=True)
+        copy = os.environ.get("KIT_AUTOGRADER_COPY", "")  # kit.grade's private copy of the zip
+        if copy.endswith(".zip") and os.path.isfile(copy):
+            os.remove(copy)
+        gradeguard.AFTER_CELLS.append(self.run_tests)
+
+    def run_tests(self, kernel) -> None:
+        """Run every test case of the zip here, the notebook's names standing for the kernel's (the guard calls this
+        with the kernel alive); the results become what otter reads back (gradeguard.VERDICT)."""
+        import gradeguard
+        from otter.test_files import GradingResults
+        from otter.test_files.abstract_test import TestCaseResult
+        from otter.test_files.exception_test import ExceptionTestFile
+
+        files = []
+        for path, source in self.sources.items():
+            tf = ExceptionTestFile.from_string(source, path=path)
+            for tc, fn in zip(tf.test_cases, test_functions(source)):
+                hit = JUDGED_CALL.search(fn)
+                if hit:
+                    self.judged[(tf.name, tc.name)] = hit.group(1)
+            try:
+                tf.run(gradeguard.RemoteGlobals(kernel))
+            except BaseException as exc:  # never lose the other questions to one test's failure
+                tf.test_case_results = [TestCaseResult(test_case=tc, passed=False, message=(
+                    f"❌ Test case failed\n{type(exc).__name__}: {exc}")) for tc in tf.test_cases]
+            files.append(tf)
+        gradeguard.VERDICT.append(GradingResults(files))
+
+    def after_grading(self, results):
+        figures = {model: {k: v for k, v in f.items() if k not in ("confusion", "classes", "grid")}
+                   for model, f in self.grading.JUDGED_FIGURES.items()}
+        grids = {model: f["grid"] for model, f in self.grading.JUDGED_FIGURES.items() if f.get("grid")}
+        reports: dict = {}  # question -> report of the models its judged tests graded
+        for (question, _), key in sorted(self.judged.items()):
+            model = self.specs[key].draw.name if key in self.specs else None
+            if model in figures and model not in reports.setdefault(question, {}):
+                reports[question][model] = markdown_report(model, self.grading.JUDGED_FIGURES[model], grids.get(model))
+        board = [{"name": f"{model}: {title}", "value": round(float(f[key]), 4), "order": order}
+                 for model, f in sorted(figures.items()) for key, title, order in LEADERBOARD
+                 if isinstance(f.get(key), (int, float))] if self.plugin_config.get("leaderboard") else []
+        notes = [self.grading.review_note(spec.draw, self.grading.JUDGED_FIGURES[model]) for model, spec in
+                 {s.draw.name: s for s in self.specs.values()}.items() if model in self.grading.JUDGED_FIGURES]
+        notes = [note for note in notes if note]
+        if notes:
+            results.set_output("\n".join([results.output, *notes] if results.output else notes))
+        results.set_plugin_data("Verdicts", {"figures": figures, "leaderboard": board, "grids": grids,
+                                             "reports": {q: "\n\n".join(r.values()) for q, r in reports.items()},
+                                             "seconds": round(time.time() - self.start, 1)})
+
+
+def test_functions(source: str) -> list[str]:
+    """The source of each test case function of a test file, in order (otter numbers its cases that way)."""
+    import ast
+
+    tree = ast.parse(source)
+    return [ast.get_source_segment(source, node) or "" for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.decorator_list]
+
+
+def add_extra_data() -> None:
+    """Make otter's results.json carry this plugin's figures as Gradescope's ``extra_data`` (otter 7 keeps plugin
+    data out of it)."""
+    from otter.test_files import GradingResults
+
+    original = GradingResults.to_gradescope_dict
+    if getattr(original, "adds_extra_data", False):
+        return
+
+    def to_gradescope_dict(self, ag_config):
+        output = original(self, ag_config)
+        data = self.get_plugin_data("Verdicts") or {}
+        if data.get("figures"):
+            output["extra_data"] = {**output.get("extra_data", {}), "samples": data["figures"],
+                                    "sample_grids": data.get("grids", {}), "grading_seconds": data.get("seconds")}
+        for test in output.get("tests", []):  # each judged question's result, as Markdown with its report
+            report = data.get("reports", {}).get(test.get("name"))
+            if report:
+                text = test.get("output", "").strip().replace("```", "` ` `")
+                test["output"] = f"```\n{text}\n```\n\n{report}"
+                test["output_format"] = "md"
+        if data.get("leaderboard"):
+            output["leaderboard"] = data["leaderboard"]
+        return output
+
+    to_gradescope_dict.adds_extra_data = True
+    GradingResults.to_gradescope_dict = to_gradescope_dict
