@@ -11,8 +11,8 @@
 * ``attack_report``: runs a student's attack once per model and checks what it returns; every failure is one
   plain sentence.
 
-* ``JUDGED``: the attack's and fool's outputs, judged outside the kernel by the autograder's samplejudge plugin
-  (``AttackDraw``, ``AttackJudged``).
+* ``JUDGED``: the attack's and fool's outputs, judged where the tests run (outside the kernel at grading:
+  verdicts.py) with the autograder's own copy of the CNN (``AttackDraw``, ``AttackJudged``).
 
 Both .pt files are written by make_reference.py (beside this module in the repository) from fixed seeds.
 """
@@ -108,14 +108,26 @@ def heldout() -> dict:
     return _HELDOUT
 
 
-def accuracy(model: nn.Module) -> float:
-    """Accuracy of ``model`` on the 1000 held-out test images."""
+def read_digits(model, images):
+    """The classes ``model`` reads in ``images`` (run where the model lives: at grading, the student's kernel)."""
+    import copy
+    import genkit
+
+    return genkit.predict(copy.deepcopy(model), images).argmax(1)
+
+
+def accuracy(model) -> float:
+    """Accuracy of ``model`` on the 1000 held-out test images (the model reads them where it lives; the labels stay
+    here)."""
     data = heldout()
-    return float((genkit.predict(copy.deepcopy(model), data["images"]).argmax(1) == data["labels"]).float().mean())
+    return float((torch.as_tensor(genkit.in_kernel(read_digits, model, data["images"])) == data["labels"]).float().mean())
 
 
 def reference_attack(model, images, target, eps, step_size, steps):
     """The kit's targeted iterative gradient-sign attack (the solution's algorithm)."""
+    import torch
+    import torch.nn.functional as F
+
     model.eval()
     x0 = images.detach()
     labels = torch.full((len(x0),), target, dtype=torch.long, device=x0.device)
@@ -126,10 +138,6 @@ def reference_attack(model, images, target, eps, step_size, steps):
         x = x.detach() - step_size * grad.sign()
         x = torch.min(torch.max(x, x0 - eps), x0 + eps).clamp(0, 1)
     return x.detach()
-
-
-def _buffers(model: nn.Module) -> list[torch.Tensor]:
-    return [b.detach().clone() for b in model.buffers()]
 
 
 def check_adversarial(x, images: torch.Tensor, eps: float, name: str = "targeted_attack",
@@ -157,44 +165,90 @@ def check_adversarial(x, images: torch.Tensor, eps: float, name: str = "targeted
     return x
 
 
+def reference_payload() -> dict:
+    """The reference CNN as data, for the kernel to rebuild (kernel_reference): its class's source and its weights."""
+    import inspect
+
+    return {"source": inspect.getsource(ReferenceCNN), "state": reference_cnn().state_dict()}
+
+
+def kernel_reference(payload):
+    """Where the student's code runs: the reference CNN rebuilt from reference_payload, in eval mode."""
+    import torch
+    from torch import nn
+
+    space = {"nn": nn, "torch": torch}
+    exec(payload["source"], space)
+    model = space["ReferenceCNN"]()
+    model.load_state_dict(payload["state"])
+    return model.eval()
+
+
+def run_attack(attack, model, reference, images, target, train_mode, eps, step_size, steps, read_with_model):
+    """Where the student's code runs: ``attack`` (None: the kit's reference_attack) on a copy of ``model`` (or of the
+    reference CNN rebuilt from ``reference``) put in training mode when ``train_mode``, seeded; returns the images it
+    made, whether it changed the copy's batch-norm statistics, and (``read_with_model``) the classes the untouched
+    model reads in them."""
+    import copy
+    import genkit
+    import torch
+
+    if reference is not None:
+        model = kernel_reference(reference)
+    attack = reference_attack if attack is None else attack
+    victim = copy.deepcopy(model)
+    victim.train(train_mode)
+    before = [b.detach().clone() for b in victim.buffers()]
+    torch.manual_seed(0)
+    x = attack(victim, images.clone(), target, eps, step_size, steps)
+    changed = any(not torch.equal(a, b.detach()) for a, b in zip(before, victim.buffers()))
+    read = None
+    if read_with_model and isinstance(x, torch.Tensor) and tuple(x.shape) == tuple(images.shape):
+        read = genkit.predict(copy.deepcopy(model), x.detach().cpu().float()).argmax(1)
+    return {"x": x, "changed": changed, "read": read}
+
+
 _CACHE: dict = {}
 
 
-def attack_report(attack, model: nn.Module, images: torch.Tensor, target: int = TARGET, *, train_mode=False,
-                  **settings) -> dict:
-    """Run ``attack`` on a copy of ``model`` (put in training mode first when ``train_mode``) and report.
+def attack_report(attack, model, images: torch.Tensor, target: int = TARGET, *, train_mode=False, **settings) -> dict:
+    """Run ``attack`` on a copy of ``model`` (put in training mode first when ``train_mode``) and report; both run
+    where the student's code lives (the kernel, at grading), the course's CNN rebuilt there from its weights.
 
-    Returns {'x': adversarial images, 'success': share classified ``target`` by the untouched model in eval
-    mode, 'buffers_changed': whether the attack changed the copy's batch-norm statistics}. Outputs that break
-    the budget or the pixel range raise SubmissionError (so they never count as successes). Cached per call.
+    Returns {'x': adversarial images, 'success': share classified ``target`` by the untouched model in eval mode (the
+    course's CNN: read here, with the autograder's own copy), 'buffers_changed': whether the attack changed the
+    copy's batch-norm statistics}. Outputs that break the budget or the pixel range raise SubmissionError (so they
+    never count as successes). Cached per call.
     """
     settings = {**ATTACK, **settings}
     key = (id(attack), id(model), id(images), target, train_mode, tuple(sorted(settings.items())))
     if key not in _CACHE:
-        victim = copy.deepcopy(model)
-        victim.train(train_mode)
-        before = _buffers(victim)
-        torch.manual_seed(0)
-        x = attack(victim, images.clone(), target, settings["eps"], settings["step_size"], settings["steps"])
-        x = check_adversarial(x, images, settings["eps"])
-        changed = any(not torch.equal(a, b) for a, b in zip(before, _buffers(victim)))
-        success = float((genkit.predict(copy.deepcopy(model), x).argmax(1) == target).float().mean())
+        reference = model is _REFERENCE and _REFERENCE is not None
+        out = genkit.in_kernel(run_attack, None if attack is reference_attack else attack, None if reference else model,
+                               reference_payload() if reference else None, images, target, train_mode,
+                               settings["eps"], settings["step_size"], settings["steps"], not reference,
+                               helpers=(kernel_reference, reference_attack))
+        x = check_adversarial(out["x"], images, settings["eps"])
+        read = (genkit.predict(copy.deepcopy(_REFERENCE), x).argmax(1) if reference
+                else torch.as_tensor(out["read"]))
+        success = float((read == target).float().mean())
         # the objects are kept alive with their result, so that their ids are never reused for other objects
-        _CACHE[key] = {"x": x, "success": success, "buffers_changed": changed, "_keep": (attack, model, images)}
+        _CACHE[key] = {"x": x, "success": success, "buffers_changed": bool(out["changed"]),
+                       "_keep": (attack, model, images)}
     return _CACHE[key]
 
 
-def correctly_classified_fours(model: nn.Module, minimum: int = 20) -> torch.Tensor:
+def correctly_classified_fours(model, minimum: int = 20) -> torch.Tensor:
     """The held-out 4s that ``model`` classifies as 4 (all of them if it gets fewer than ``minimum`` right)."""
     fours = heldout()["fours"]
-    keep = genkit.predict(copy.deepcopy(model), fours).argmax(1) == SOURCE
+    keep = torch.as_tensor(genkit.in_kernel(read_digits, model, fours)) == SOURCE
     return fours[keep] if int(keep.sum()) >= minimum else fours
 
 
 # --------------------------------------------------------------------------
-# Judged outside the kernel (the autograder's samplejudge plugin): the kernel runs the student's attack and fool
-# against the reference CNN and saves what they return; the plugin, with its own copies of the CNN and the held-out
-# set (loaded before any student code ran), checks the budget, the range and the success.
+# Judged outside the kernel (the tests run in otter's process, verdicts.py): the kernel runs the student's attack and
+# fool against the reference CNN (rebuilt there from its weights) and sends back what they return; the test, with the
+# autograder's own copies of the CNN and the held-out set, checks the budget, the range and the success.
 # --------------------------------------------------------------------------
 FOOL_STARTS = (("uniform noise", 9, 16, 0), ("the all-zero image", 9, 1, None), ("uniform noise", 3, 8, 1))
 
@@ -210,10 +264,17 @@ def fool_starts() -> list[tuple[str, int, torch.Tensor]]:
     return out
 
 
+def run_fool(fool, reference, runs, confidence):
+    """Where the student's code runs: ``fool`` from each (target, start) of ``runs`` against a fresh copy of the course's
+    CNN (rebuilt from ``reference``); what it returned for each."""
+    return [fool(kernel_reference(reference), start.clone(), target, confidence=confidence, step_size=0.01,
+                 max_steps=300) for target, start in runs]
+
+
 @dataclass(frozen=True)
 class AttackDraw:
-    """What the kernel saves: ``func`` ("targeted_attack" or "fool") run against the reference CNN.  The kernel needs
-    the CNN and the held-out set to run the attack, so no asset is deleted; the plugin judges with its own copies."""
+    """What the kernel sends back: ``func`` ("targeted_attack" or "fool") run against the reference CNN, rebuilt there
+    from its weights (a white-box attack needs them); the test judges with the autograder's own copy."""
     name: str
     func: str
     checkpoint: str = ""
@@ -226,10 +287,10 @@ class AttackDraw:
     def run(self, func) -> np.ndarray:
         if self.func == "targeted_attack":
             return attack_report(func, reference_cnn(), heldout()["fours"])["x"].numpy()
-        conf = BARS["fool_confidence"]
-        xs = [check_adversarial(func(copy.deepcopy(reference_cnn()), start.clone(), target, confidence=conf,
-                                     step_size=0.01, max_steps=300), start, eps=1.0, name="fool", like="start")
-              for _, target, start in fool_starts()]
+        starts = fool_starts()
+        outs = genkit.in_kernel(run_fool, func, reference_payload(), [(t, s) for _, t, s in starts],
+                                BARS["fool_confidence"], helpers=(kernel_reference,))
+        xs = [check_adversarial(x, start, eps=1.0, name="fool", like="start") for x, (_, _, start) in zip(outs, starts)]
         return torch.cat(xs).numpy()
 
     def figures(self, x) -> dict:
