@@ -38,15 +38,18 @@ weights: venv
 test: venv gradeenv
 	$(BIN)/python -m pytest tests -ra --durations=15
 
-# A grading environment like the one each autograder zip builds on Gradescope: a CPU-only torch and
-# otter-grader[grading] (torch 2.13.0 is the CPU build the registry serves here; the zips pin 2.9.1+cpu).
+# The grading environment each autograder zip builds on Gradescope, from the same list
+# (assignment/common/autograder/requirements.txt: a CPU-only torch, otter-grader, exact versions). The line that
+# names PyTorch's CPU wheel index is left out here: the registry this kit installs from serves the same CPU build.
 GRADEENV := .gradeenv
+GRADING_REQUIREMENTS := assignment/common/autograder/requirements.txt
 gradeenv: $(GRADEENV)/.installed
 
-$(GRADEENV)/.installed:
+$(GRADEENV)/.installed: $(GRADING_REQUIREMENTS)
 	$(PYTHON) -m venv $(GRADEENV)
 	$(GRADEENV)/bin/pip install --quiet --upgrade pip
-	$(GRADEENV)/bin/pip install --quiet torch==2.13.0 "otter-grader[grading]==7.0.0" numpy tqdm matplotlib
+	grep -v -e '^--extra-index-url' $(GRADING_REQUIREMENTS) > $(GRADEENV)/requirements.txt
+	$(GRADEENV)/bin/pip install --quiet -r $(GRADEENV)/requirements.txt
 	touch $@
 
 # Build and grade each lab's solution on one core in the CPU-only grading environment (seconds and peak RSS

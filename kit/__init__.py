@@ -18,6 +18,24 @@ ASSIGNMENT = ROOT / "assignment"
 COMMON = ASSIGNMENT / "common"
 TO_STUDENTS = COMMON / "student"
 TO_AUTOGRADER = COMMON / "autograder"
+GRADING_REQUIREMENTS = TO_AUTOGRADER / "requirements.txt"  # what the zips install and the tests grade with
+
+
+def grading_requirements() -> list[str]:
+    """The lines of GRADING_REQUIREMENTS (pip's syntax), comments and blank lines left out."""
+    lines = (line.split("#", 1)[0].strip() for line in GRADING_REQUIREMENTS.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def pinned(package: str) -> str:
+    """The requirement GRADING_REQUIREMENTS pins ``package`` to, without extras ("otter-grader==7.0.0")."""
+    import re
+
+    for line in grading_requirements():
+        m = re.fullmatch(rf"{re.escape(package)}(\[[^\]]*\])?==(\S+)", line)
+        if m:
+            return f"{package}=={m.group(2)}"
+    raise KeyError(f"{GRADING_REQUIREMENTS} pins no {package}")
 
 for _folder in (TO_AUTOGRADER, TO_STUDENTS):
     if str(_folder) not in sys.path:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import nbformat
 
-from kit import ROOT, TO_AUTOGRADER, TO_STUDENTS
+from kit import ROOT, TO_AUTOGRADER, TO_STUDENTS, grading_requirements
 from kit.colab import patch_cells
 from kit.grade import grade
 from kit.labs import LABS, Lab, get
@@ -179,11 +179,26 @@ def add_guard(lab: str, ag_zip: Path, student_notebook: Path, leaderboard: bool 
         config["show_hidden"] = True  # students see every question's result once grades are published
         config.pop("assignment_name", None)  # the guard checks it and still writes results.json
 
+    with zipfile.ZipFile(ag_zip) as z:
+        environment = pinned_environment(z.read("environment.yml").decode())
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "run_otter.py").write_text(RUN_OTTER)
         (Path(tmp) / "setup.sh").write_text(setup.rstrip("\n") + "\n" + SETUP_SANDBOX)
-        replace = {"run_otter.py": Path(tmp) / "run_otter.py", "setup.sh": Path(tmp) / "setup.sh"}
+        (Path(tmp) / "environment.yml").write_text(environment)
+        replace = {name: Path(tmp) / name for name in ("run_otter.py", "setup.sh", "environment.yml")}
         rewrite_zip(ag_zip, ag_zip, switch_on, add, move, replace)
+
+
+def pinned_environment(text: str) -> str:
+    """otter's environment.yml with its pip list replaced by the kit's grading requirements (kit.GRADING_REQUIREMENTS:
+    exact versions, the same the tests grade with)."""
+    import yaml
+
+    env = yaml.safe_load(text)
+    deps = env["dependencies"]
+    pip = next(d for d in deps if isinstance(d, dict) and "pip" in d)
+    pip["pip"] = grading_requirements()
+    return yaml.safe_dump(env, sort_keys=False)
 
 
 def require_full_marks(lab: str, result: dict) -> None:

@@ -8,7 +8,7 @@
     from kit.classgrade import grade_class, write_csv, write_summary
     rows, results, counts = grade_class(sorted(Path("subs").glob("*.zip")), Path("subs-results"), jobs=2)
 
-Every grading is an ``otter run`` process of its own (kit.grade.grade) on ``threads`` torch threads; the pool
+Every grading is a process of its own (kit.grade.grade: the zip's entry point) on ``threads`` torch threads; the pool
 (concurrent.futures) only waits on them, ``jobs`` at a time.  A submission's results stay in OUT/<name>/:
 otter's results.json and kit-grade.json (the SHA-256 of the submission and of the autograder zip, the grading
 seconds, any error).  A later run keeps the results of a submission graded with the same autograder (an error
@@ -165,7 +165,7 @@ def row(name: str, lab: str, results: dict | None, error: str = "") -> dict:
     return r
 
 
-# The figures the sample judge measured (results.json's extra_data), as CSV columns "<model>.<figure>".
+# The figures the verdict plugin measured (results.json's extra_data), as CSV columns "<model>.<figure>".
 FIGURES = ("label_accuracy", "inception_score", "fd_ratio", "agreement", "coverage_min", "copies", "success", "error")
 
 

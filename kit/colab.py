@@ -8,7 +8,8 @@ neither works as is: otter is not installed, the lab's files (genkit.py, the pub
 
 - the first cell, on Colab only, unpacks ``<lab>.zip`` (the lab's release folder: the build writes it as
   ``student_release/<lab>.zip``), fetched from ``LAB_ZIP_URL`` when the build was given ``--lab-zip-url``,
-  else uploaded by the student, and installs otter-grader; everywhere it then starts otter's grader;
+  else uploaded by the student, and installs otter-grader (the version the autograder zips install,
+  kit.pinned); everywhere it then starts otter's grader;
 - the last cell calls ``genkit.export_submission``: otter's export where otter allows it, and on Colab a zip of
   the notebook as Colab holds it now plus the checkpoints, which the browser then downloads.
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+
+from kit import pinned
 
 INIT = '''\
 # Run this cell first. It starts otter's grader; on Google Colab it first brings the lab's files
@@ -40,7 +43,7 @@ if ON_COLAB and not os.path.exists("genkit.py"):
         uploaded = next(iter(files.upload()))
     with zipfile.ZipFile(uploaded) as z:  # everything but the notebook, which is open already
         z.extractall(members=[n for n in z.namelist() if not n.endswith(".ipynb")])
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{otter}"], check=True)
 import otter
 grader = otter.Notebook("{notebook}" if os.path.exists("{notebook}") else None)'''
 
@@ -64,7 +67,7 @@ def patch_cells(path: Path, lab: str, files: list[str], zip_url: str = "") -> No
     notebook = Path(path).name
     inits, exports = [c for c in nb.cells if is_init(c)], [c for c in nb.cells if is_export(c)]
     assert len(inits) == 1 and len(exports) == 1, f"{path}: expected one otter init cell and one export cell"
-    inits[0].source = INIT.format(lab=lab, url=zip_url, notebook=notebook)
+    inits[0].source = INIT.format(lab=lab, url=zip_url, notebook=notebook, otter=pinned("otter-grader"))
     exports[0].source = EXPORT.format(notebook=notebook, file_list=list(files),
                                       files=", ".join(files) if files else "nothing else")
     nbformat.write(nb, path)

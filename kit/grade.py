@@ -165,7 +165,7 @@ def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, ti
 
 
 def write_sample_grids(results: dict, outdir: Path) -> list[Path]:
-    """The grids of graded samples the sample judge put in results.json, as ``<model>-samples.png`` beside it."""
+    """The grids of graded samples the verdict plugin put in results.json, as ``<model>-samples.png`` beside it."""
     import base64
 
     written = []

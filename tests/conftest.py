@@ -1,6 +1,6 @@
 """Shared fixtures: one release built into a temporary folder per test session, and grading helpers.
 
-Every grading here goes through the real ``otter run`` with the lab's autograder zip, in .gradeenv's Python.
+Every grading here goes through the lab's real autograder zip and its own entry point (kit.grade), in .gradeenv's Python.
 """
 from __future__ import annotations
 
@@ -242,3 +242,17 @@ def sandbox_processes() -> list[str]:
         if name.startswith("kit-student"):
             left.append(f"{name} {pid} {command[:80]}")
     return left
+
+
+def unguarded_zip(ag_zip: Path, dest: Path) -> Path:
+    """A copy of an autograder zip as plain otter would grade with it: no plugins (no box, no guard: the tests run in
+    the kernel), and the autograder-only files back in files/, where the kernel finds them.  What the guard prevents
+    is shown with it."""
+    from kit.build import rewrite_zip
+
+    with zipfile.ZipFile(ag_zip) as z:
+        config = json.loads(z.read("otter_config.json"))
+        root = [n for n in z.namelist() if "/" not in n and (n.startswith("grading") or n.endswith(".pt"))]
+    plugins = {next(iter(p)) for p in config.get("plugins", [])}
+    assert plugins == {"gradeguard.GradeGuard", "verdicts.Verdicts"}, plugins
+    return rewrite_zip(ag_zip, dest, lambda c: c.update(plugins=[]), move={n: f"files/{n}" for n in root})

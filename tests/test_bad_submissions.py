@@ -1,11 +1,13 @@
-"""A catalogue of bad submissions, each graded through the real ``otter run`` with the GAN lab's autograder.
+"""A catalogue of bad submissions, each graded through the GAN lab's real autograder zip (kit.grade: its own entry
+point, as on Gradescope).
 
 For each: results.json is written, the questions that do not depend on the broken part keep their points,
 and what was wrong is said in one plain line (in the failing test's output, or in the results' ``output``
 field that Gradescope shows above the tests).  The safeguards live in assignment/common/autograder/grading.py
 (checks on what ``generate`` returns), genkit.load_checkpoint (missing / wrong checkpoints) and the
 autograder's plugin assignment/common/autograder/gradeguard.py (otter_ignore tags from the master, a time limit per
-cell, a memory limit, a notebook from another lab).  Tests marked "guard off" grade the same submission
+cell, a memory limit, a notebook from another lab, a kernel that dies).  The process-level cheats are in
+tests/test_sandbox.py.  Tests marked "guard off" grade the same submission
 with the plugin switched off and show what the safeguard prevents.
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import TESTED_NAMES, by_question, lost_questions, make_zip, mutate
+from conftest import TESTED_NAMES, by_question, lost_questions, make_zip, mutate, unguarded_zip
 from kit import grade as kit_grade
 from kit.build import rewrite_zip
 
@@ -61,14 +63,9 @@ def strip_ignore_tags_and_retrain(nb):
             c.source = c.source.replace("RETRAIN = False", "RETRAIN = True")
 
 
-def zip_variant(ag_zip: Path, dest: Path, guard: bool = True, **limits) -> Path:
-    """A copy of the autograder zip with the guard's limits changed, or with the guard switched off."""
-    def edit(config):
-        if guard:
-            config["plugins"][0]["gradeguard.GradeGuard"].update(limits)
-        else:
-            config["plugins"] = []
-    return rewrite_zip(ag_zip, dest, edit)
+def zip_variant(ag_zip: Path, dest: Path, **limits) -> Path:
+    """A copy of the autograder zip with the guard's limits changed."""
+    return rewrite_zip(ag_zip, dest, lambda config: config["plugins"][0]["gradeguard.GradeGuard"].update(limits))
 
 
 def training_images(dest: Path, k: int = 3000, train: bool = True, shift: tuple = (0, 0)) -> Path:
@@ -121,8 +118,8 @@ GENERATE_BAD = {
 }
 
 
-# In the grading kernel: every test the kernel runs reports a pass, and the quality question's samples are
-# stored training images written where the kernel leaves its samples.
+# In the grading kernel: every test the kernel runs reports a pass, and stored training images are written where the
+# kernel used to leave its samples for the sample judge.
 PATCH_OTTER = """import os, numpy as np
 import otter.test_files.exception_test as et
 from otter.test_files.abstract_test import TestCaseResult
@@ -150,7 +147,7 @@ def graded(release, tmp_path_factory):
     solution, ckpt = sol_dir / f"{LAB}.ipynb", sol_dir / CKPT
     ag_zip = release / "autograder" / f"{LAB}-autograder.zip"
     short = zip_variant(ag_zip, work / "short-timeout.zip", cell_timeout=CELL_TIMEOUT)
-    unguarded = zip_variant(ag_zip, work / "unguarded.zip", guard=False)
+    unguarded = unguarded_zip(ag_zip, work / "unguarded.zip")
 
     def nb(name, edit):
         return edit_notebook(solution, work / name / f"{LAB}.ipynb", edit)
@@ -196,6 +193,9 @@ def graded(release, tmp_path_factory):
             "grading.judged = lambda *args, **kwargs: None  # the quality tests always pass in the kernel\n"
             "judge = torch.load('judge_mnist_hidden.pt')  # the hidden judge's weights")), ckpt), ag_zip),
         "another_lab": (sub("another_lab", release / "solutions" / "adversarial" / "adversarial.ipynb"), ag_zip),
+        # the solution, with a cell that ends its own kernel: the notebook is run again without that cell
+        "kernel_killed_by_a_cell": (sub("kernel_killed_by_a_cell", nb("kernel_killed_by_a_cell", insert_after_setup(
+            "import os\nos._exit(0)  # the kernel is gone")), ckpt), ag_zip),
         # the untouched student notebook (with a checkpoint), and a cell that makes otter's runner in the kernel
         # report every test as passed and leaves stored training images as the DCGAN's samples
         "patches_otter_in_the_kernel": (sub("patches_otter_in_the_kernel", edit_notebook(
@@ -326,12 +326,11 @@ def test_a_generator_that_returns_deformed_training_images_is_flagged(graded):
     assert "closer than this lab's recipe gets" not in feedback(graded["solution"])
 
 
-def test_a_kernel_that_patches_otter_keeps_no_quality_point(graded):
-    """The kernel claims every test passed and leaves stored images as samples: the samples are judged outside the
-    kernel (copies), and the cell is flagged; the unit tests, which must run in the kernel, keep the kernel's word."""
+def test_a_kernel_that_patches_otter_keeps_no_point(graded):
+    """The kernel claims every test passed and leaves stored images as samples: no test's verdict comes from the
+    kernel, so the untouched notebook keeps its zero; the cell is flagged."""
     res = graded["patches_otter_in_the_kernel"]
-    assert by_question(res)["q7_quality"][0] == 0, by_question(res)
-    assert "copies of real training or test images" in feedback(res), feedback(res)
+    assert res["possible"] > 0 and res["score"] == 0, by_question(res)
     assert "Flagged for the instructor:" in feedback(res) and "otter.test_files" in feedback(res), feedback(res)
 
 
@@ -343,12 +342,20 @@ def test_images_that_fool_the_public_judge_fail_realism(graded):
     assert "brighter than real images" in feedback(res) or "far from real images" in feedback(res), feedback(res)
 
 
-def test_a_kernel_that_patches_grading_keeps_no_quality_point(graded):
-    """A cell replaces grading.judged in the kernel (so the quality tests pass there) and loads the hidden judge
-    (which the sample judge deleted before the notebook ran): the quality question is lost all the same."""
+def test_a_kernel_that_patches_grading_changes_nothing(graded):
+    """A cell replaces grading.judged in the kernel and loads the hidden judge (which the kernel cannot read): the tests
+    run outside the kernel with the autograder's own grading module, so the solution keeps every point as it
+    would without the cell, and the cell is flagged (test_code_that_reaches_for_the_autograder_is_flagged)."""
     res = graded["patches_the_grading_code"]
-    assert lost_questions(res) == {"q7_quality"}, by_question(res)
-    assert "no samples of generate reached the autograder" in feedback(res), feedback(res)
+    assert res["score"] == res["possible"] > 0, by_question(res)
+
+
+def test_a_cell_that_ends_the_kernel_costs_only_itself(graded):
+    """os._exit in a cell ends the kernel: the notebook is run again without that cell, the results name it, and
+    every point that does not need it is kept (here all of them)."""
+    res = graded["kernel_killed_by_a_cell"]
+    assert res["score"] == res["possible"] > 0, by_question(res)
+    assert "The kernel died while it ran the cell starting 'import os'" in feedback(res), feedback(res)
 
 
 def test_the_judged_figures_reach_results_json(graded):
@@ -375,8 +382,8 @@ def test_bad_generate_output_loses_only_generate_questions_and_says_why(graded, 
 
 
 def test_code_that_reaches_for_the_autograder_is_flagged(graded):
-    """Patching grading (which, run in the kernel, can keep the points), reading the hidden judge, touching
-    sys.modules: each is named in the results and in the CSV's flags column; the honest solution has no flag."""
+    """Patching grading, reading the hidden judge, touching sys.modules: each is named in the results and in the CSV's
+    flags column (evidence for a person; no point depends on it); the honest solution has no flag."""
     from kit.classgrade import row
 
     res = graded["patches_the_grading_code"]

@@ -2,7 +2,8 @@
 torch as the autograder zips install it (`make gradeenv`): the solution grades at full marks, and a cell that
 holds more memory than the box has costs only itself, where it used to kill the kernel and leave no results.
 
-The box is ../shared/tools/gradescope-box (root and cgroup v1), the grading Python .gradeenv/bin/python.
+The box is ../shared/tools/gradescope-box (root and cgroup v1), the grading Python .gradeenv/bin/python, the command
+the zip's own entry point (run_otter.py in an autograder-shaped folder, as on Gradescope), with the sandbox on.
 """
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
-from conftest import GRADE_ENV_PYTHON as GRADE_PYTHON, ROOT, TESTED_NAMES, make_zip
-from kit.build import rewrite_zip
-from kit.grade import otter_env
+from conftest import GRADE_ENV_PYTHON as GRADE_PYTHON, ROOT, TESTED_NAMES, make_zip, unguarded_zip
+from kit.grade import autograder_folder, grading_env
 
 BOX = ROOT.parent / "shared" / "tools" / "gradescope-box"
 LAB = "gan"
@@ -55,19 +55,18 @@ def graded_in_box(release, tmp_path_factory):
     (work / "hog").mkdir()
     nbformat.write(nb, work / "hog" / f"{LAB}.ipynb")
     hog = make_zip(work / "hog.zip", [work / "hog" / f"{LAB}.ipynb", sol / "dcgan_generator.pt"])
-    unguarded = rewrite_zip(ag_zip, work / "unguarded.zip", lambda config: config.update(plugins=[]))
+    unguarded = unguarded_zip(ag_zip, work / "unguarded.zip")
     jobs = {"solution": (make_zip(work / "solution.zip", [sol / f"{LAB}.ipynb", sol / "dcgan_generator.pt"]), ag_zip),
             "memory_hog": (hog, ag_zip),
             "memory_hog_guard_off": (hog, unguarded)}
 
     def one(item):
         name, (sub, ag_zip) = item
-        out = work / name
-        out.mkdir()
-        env = dict(otter_env(ag_zip, work / f"plugin-{name}"), OMP_NUM_THREADS="1")
-        proc, report = in_box([str(GRADE_PYTHON), "-m", "otter", "run", "-a", str(ag_zip), "-o", str(out),
-                               "--no-logo", str(sub)], env=env, timeout=900)
-        results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else None
+        ag = autograder_folder(sub, ag_zip, work / name)
+        proc, report = in_box([str(GRADE_PYTHON), str(ag / "source" / "run_otter.py"), str(ag)],
+                              env=grading_env(threads=1), timeout=900)
+        out = ag / "results" / "results.json"
+        results = json.loads(out.read_text()) if out.exists() else None
         return name, (results, report, proc.stdout[-2000:] + proc.stderr[-2000:])
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -134,12 +134,12 @@ def test_failures_explain_themselves(graded, lab, name):
 
 
 def judged_questions(autograder_zip) -> set[str]:
-    """The questions of an autograder zip with a test judged by the sample judge (outside the kernel)."""
-    import samplejudge
+    """The questions of an autograder zip with a test of judged samples (grading.judged)."""
+    import verdicts
 
     with zipfile.ZipFile(autograder_zip) as z:
         tests = {n: z.read(n).decode() for n in z.namelist() if n.startswith("tests/") and n.endswith(".py")}
-    return {n[len("tests/"):-3] for n, source in tests.items() if samplejudge.JUDGED_CALL.search(source)}
+    return {n[len("tests/"):-3] for n, source in tests.items() if verdicts.JUDGED_CALL.search(source)}
 
 
 def hidden_test_lines(autograder_zip) -> set[str]:

@@ -37,12 +37,11 @@ PLANTED = {
         [(FOOL_STEP, "x = x.detach() + step_size * active * grad.sign()")], {"q4_fool"}),
     "fool_always_aims_at_nine": (
         [(FOOL_LOG_P, "log_p = F.log_softmax(model(x), dim=1)[:, 9]")], {"q4_fool"}),
-    # a student who does no attack and makes otter's runner in the kernel report every test as passed: the attack's
-    # output is judged outside the kernel (the samplejudge), so its success point is lost; fool, whose test the patched
-    # runner never runs, leaves no images and loses its points too
+    # a student who does no attack and makes otter's runner in the kernel report every test as passed: every test
+    # runs outside the kernel, so the attack's questions are lost and fool (done right) keeps its points
     "no_attack_and_otter_patched": (
         [("x0 = images.detach()", "return images.detach()  # no attack\n    x0 = images.detach()"),
-         (SETUP, SETUP + "\n" + PATCH_OTTER)], {"q3_attack", "q4_fool"}),
+         (SETUP, SETUP + "\n" + PATCH_OTTER)], {"q3_attack"}),
 }
 
 

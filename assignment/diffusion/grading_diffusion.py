@@ -1,6 +1,6 @@
 """grading_diffusion: the diffusion lab's quality bars, for its autograder only (never shipped to students).
 The samples are drawn in the grading kernel and judged outside it (``JUDGED``; grading.verdict, run by the
-autograder's samplejudge plugin with the hidden MNIST judge).
+test in otter's process, verdicts.py, with the hidden MNIST judge).
 """
 import grading
 

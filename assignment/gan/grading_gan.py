@@ -1,7 +1,7 @@
 """grading_gan: the GAN lab's quality bar, for its autograder only (never shipped to students).
 
 The DCGAN's samples are drawn in the grading kernel and judged outside it (``JUDGED``; grading.verdict, run by the
-autograder's samplejudge plugin with the hidden MNIST judge).
+test in otter's process, verdicts.py, with the hidden MNIST judge).
 """
 import grading
 

@@ -2,7 +2,8 @@
 
 Label accuracy of ``generate(n, c)`` under the hidden Fashion-MNIST judge, as a share of that judge's accuracy
 on real test images (grading.judge_real_accuracy reads it from the judge's checkpoint).  The samples are drawn in
-the grading kernel and judged outside it (``JUDGED``; grading.verdict, run by the autograder's samplejudge plugin).
+the grading kernel and judged outside it (``JUDGED``; grading.verdict, run by the test in otter's process,
+verdicts.py).
 """
 import grading
 

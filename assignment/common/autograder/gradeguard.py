@@ -67,15 +67,12 @@ from otter.plugins import AbstractOtterPlugin
 from traitlets import Bool, Dict, Integer
 
 TIMEOUT_NAME = "GradingTimeLimit"
-# What the kernel's pickles may hold: otter's result classes, and plain values (exceptions among them).
-RESULT_MODULES = ("otter.test_files", "otter.test_files.abstract_test", "otter.test_files.exception_test",
-                  "otter.test_files.ok_test", "otter.test_files.metadata_test", "otter.test_files.ottr_test")
-PLAIN = {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray", "int", "float", "bool", "complex",
-         "NoneType"}
 STOPPED: list[str] = []  # first lines of the student cells stopped for time, in this grading run
-# Called with the live Kernel once the student's cells have run (the verdict plugin registers itself here); each
-# returns nothing and raises nothing.
+# Called with the live Kernel once the student's cells have run, then with nothing once the kernel and all it started
+# are gone (the verdict plugin registers itself in both); each returns nothing and raises nothing.
 AFTER_CELLS: list = []
+AFTER_KERNEL: list = []
+BOX_MODE: list[str] = []  # the sandbox of this grading (sandbox.Box.mode), for the verdict plugin
 # The results otter reads back "from the kernel": set by the verdict plugin in otter's process (see harden_otter).
 VERDICT: list = []
 KERNEL_NOTES: list[str] = []  # what the box stopped or refused, for the top of the results
@@ -83,31 +80,9 @@ MIME = "application/x-kit-reply+json"
 MAX_KERNEL_DEATHS = 3  # the notebook is run again without each cell that stopped the kernel, this many times at most
 
 
-def data_only_unpickler(allow_results: bool):
-    """A pickle.Unpickler that builds only plain values (and, with ``allow_results``, otter's result classes): a
-    pickle that names any other callable (os.system, a module of the submission) raises UnpicklingError."""
-    import builtins
-    import importlib
-    import pickle
-
-    class DataOnly(pickle.Unpickler):
-        def find_class(self, module, name):
-            if module == "builtins" and "." not in name:
-                obj = getattr(builtins, name, None)
-                if name in PLAIN or (isinstance(obj, type) and issubclass(obj, BaseException)):
-                    return obj
-            if allow_results and module in RESULT_MODULES and "." not in name:
-                obj = getattr(importlib.import_module(module), name, None)
-                if isinstance(obj, type) and obj.__module__.startswith("otter.test_files"):
-                    return obj
-            raise pickle.UnpicklingError(f"the grading kernel sent back {module}.{name}, which is not a result")
-
-    return DataOnly
-
-
 def harden_otter() -> None:
     """Otter unpickles two things the kernel could write: its results file and its log records.  The results are
-    the verdict plugin's (VERDICT; the file is never opened for reading) and the log records are dropped."""
+    the verdict plugin's (VERDICT; the file is never read) and the log records are dropped."""
     import types
 
     import otter.execute
@@ -119,6 +94,25 @@ def harden_otter() -> None:
 
     otter.execute.pickle = types.SimpleNamespace(load=verdict)
     otter_logging.LogRecordStreamHandler.handle = lambda self: None
+
+
+def malloc(trim: bool = False) -> None:
+    """glibc's allocator in otter's process: allocations of 256 KB and more get pages of their own, given back to the
+    system when freed (the threshold otherwise grows to 32 MB, and freed arrays stay in the process); with ``trim``,
+    what is free now is given back too.  The container's memory is shared with the kernel."""
+    import ctypes
+    import gc
+
+    try:
+        libc = ctypes.CDLL(None)
+        if trim:
+            gc.collect()
+            libc.malloc_trim(0)
+        else:
+            libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
+            libc.mallopt(-1, 1024 * 1024)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 SOURCE_LINE = re.compile(r"Error at line \d+ in test [^\n]*:\n  [^\n]*\n")
@@ -338,9 +332,9 @@ class Kernel:
     (``Remote`` arguments are the notebook's names, others are sent as data) and returns what it returned, unpacked as
     data; an exception raised there is raised here (genkit.rebuild_error)."""
 
-    def __init__(self, client, codec: str, timeout: int):
+    def __init__(self, client, codec: str, timeout: int, dead: str | None = None):
         self.client, self.codec, self.timeout = client, codec, timeout
-        self.dead: str | None = None
+        self.dead = dead  # why no call can be made (the kernel never started, died, or is gone)
         self.calls = 0
 
     def call(self, fn, args, helpers=()):
@@ -397,25 +391,36 @@ def codec_source() -> str:
     return "\n\n".join(parts)
 
 
-# The cell that replaces otter's first one in the kernel: grading mode (the export cell does nothing, grader.check
-# runs nothing: the tests run outside the kernel), and no log socket.
-INIT_CELL = '''from otter import Notebook as _kit_notebook
-_kit_notebook.init_grading_mode("./no-tests-in-the-kernel")
-_kit_notebook.check = lambda self, *args, **kwargs: None  # at grading the tests run outside this kernel
-del _kit_notebook'''
+# At grading the tests run outside the kernel, so otter has nothing to do in it (and importing it there costs the
+# container 60 MB): otter's first cell is left out, and a cell that starts otter's grader (the notebook's first cell,
+# `grader = otter.Notebook(...)`) is replaced by this one, whose grader does nothing (grader.check, grader.export).
+GRADER_CELL = '''class _KitGrader:
+    """At grading the tests run outside this kernel: grader.check and grader.export do nothing here."""
+    _grading_mode = True
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+grader = _KitGrader()'''
+STARTS_OTTER = re.compile(r"^\s*grader\s*=\s*otter\.Notebook\(", re.M)
 CHECK_ONLY = re.compile(r"(?:\s*(?:#[^\n]*)?\n)*(?:\s*grader\.check\(\s*['\"]\w+['\"]\s*\)\s*;?\s*(?:#[^\n]*)?\n?)+\s*$")
 
 
 def kernel_cells(nb) -> list:
-    """The cells of the notebook otter prepared that the kernel should run: otter's first cell becomes INIT_CELL; its
-    last cell (which runs the tests in the kernel and pickles their results) and cells that only call grader.check are
-    left out."""
+    """The cells of the notebook otter prepared that the kernel should run: not otter's first cell (grading mode, a
+    log socket) nor its last (which runs the tests in the kernel and pickles their results), not the cells that only
+    call grader.check; a cell that starts otter's grader becomes GRADER_CELL."""
     cells = list(nb.cells)
     if cells and "init_grading_mode(" in cells[0].source and "from otter import Notebook as" in cells[0].source:
-        cells[0] = nbformat.v4.new_code_cell(INIT_CELL)
+        cells.pop(0)
     if cells and "Checker.check_if_not_already_checked" in cells[-1].source:
         cells.pop()
-    return [c for c in cells if not (c.cell_type == "code" and CHECK_ONLY.fullmatch(c.source + "\n"))]
+    cells = [c for c in cells if not (c.cell_type == "code" and CHECK_ONLY.fullmatch(c.source + "\n"))]
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "code" and STARTS_OTTER.search(cell.source):
+            cells[i] = nbformat.v4.new_code_cell(GRADER_CELL)
+    return cells
 
 
 def guarded_preprocessor(cell_timeout: int, checks_timeout: int, box):
@@ -492,15 +497,13 @@ def guarded_preprocessor(cell_timeout: int, checks_timeout: int, box):
                     KERNEL_NOTES.append(f"Your notebook could not be run ({type(exc).__name__}: {str(exc)[:300]}); "
                                         "the tests that needed it were graded without it.")
                     break
-            if kernel is None:
-                kernel = Kernel(self, "", checks_timeout)
-                kernel.dead = "your notebook could not be run (the top of the results says why)"
-                for hook in AFTER_CELLS:
-                    hook(kernel)
             left += box.kill_all()
             if left:
                 KERNEL_NOTES.append(f"Stopped {left} process(es) that your notebook's kernel had started and left "
                                     "running; nothing they did counts.")
+            malloc(trim=True)
+            for hook in AFTER_KERNEL:
+                hook()
             return self.nb, self.resources
 
     return GuardedExecutePreprocessor
@@ -521,7 +524,9 @@ class GradeGuard(AbstractOtterPlugin):
         import sandbox
 
         harden_otter()
-        STOPPED.clear(), KERNEL_NOTES.clear(), VERDICT.clear()
+        malloc()
+        for registry in (STOPPED, KERNEL_NOTES, VERDICT, AFTER_CELLS, AFTER_KERNEL, BOX_MODE):
+            registry.clear()
         # otter's process looks for modules in the autograder's source folder, never in the submission's (where
         # otter's runner has moved: a student could ship a module named like one that otter imports later)
         folder = Path(self.submission_path).parent.resolve()
@@ -540,6 +545,7 @@ class GradeGuard(AbstractOtterPlugin):
                               "grader's own user, which it could read and change.")
         hidden = [ag_dir / "source", ag_dir / "results", ag_dir / "submission_metadata.json"]
         self.box.prepare(folder, hidden)
+        BOX_MODE.append(self.box.mode)
         # otter's grade_notebook imports ExecutePreprocessor from nbconvert.preprocessors when it runs
         preprocessors.ExecutePreprocessor = guarded_preprocessor(
             int(self.config("cell_timeout", 180)), int(self.config("checks_timeout", 480)), self.box)

@@ -232,9 +232,10 @@ def zoom(images, crop: int) -> torch.Tensor:
 
 
 def _nearest(rows: torch.Tensor, banked: torch.Tensor) -> torch.Tensor:
-    """The distance of each row to its nearest banked row, in chunks of 512 rows (the whole distance matrix would
-    take hundreds of MB, a large part of the 768 MB box)."""
-    return torch.cat([torch.cdist(rows[i:i + 512], banked).min(dim=1).values for i in range(0, len(rows), 512)])
+    """The distance of each row to its nearest banked row, a few rows at a time: a distance matrix of at most 2**22
+    entries (16 MB) at once; the whole one would take hundreds of MB of the container's 768."""
+    step = max(16, 2 ** 22 // max(1, len(banked)))
+    return torch.cat([torch.cdist(rows[i:i + step], banked).min(dim=1).values for i in range(0, len(rows), step)])
 
 
 def nearest_banked(images, dataset: str = "mnist", zoomed: bool = True) -> torch.Tensor | None:
@@ -245,17 +246,20 @@ def nearest_banked(images, dataset: str = "mnist", zoomed: bool = True) -> torch
     if bank is None:
         return None
     projection, banked = bank
-    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 28, 28)
+    images = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 28, 28)
     r = range(-COPY_SHIFT, COPY_SHIFT + 1)
     shifts = [(dy, dx) for dy in r for dx in r]
-    flat = torch.stack([torch.roll(x, s, dims=(1, 2)) for s in shifts]).reshape(-1, 784) @ projection  # (S * k, d)
-    nearest = _nearest(flat, banked).reshape(len(shifts), len(x)).min(dim=0).values
     crops = _banks.get(dataset + "/zoomed") if zoomed else None
-    if crops is not None:
-        near = [i for i, (dy, dx) in enumerate(shifts) if abs(dy) <= ZOOM_SHIFT and abs(dx) <= ZOOM_SHIFT]
-        rows = flat.reshape(len(shifts), len(x), -1)[near].reshape(-1, flat.shape[1])
-        nearest = torch.minimum(nearest, _nearest(rows, crops).reshape(len(near), len(x)).min(dim=0).values)
-    return nearest / 28.0
+    parts = []
+    for x in images.split(100):  # a hundred images at a time: their shifted copies take 8 MB
+        flat = torch.stack([torch.roll(x, s, dims=(1, 2)) for s in shifts]).reshape(-1, 784) @ projection  # (S*k, d)
+        nearest = _nearest(flat, banked).reshape(len(shifts), len(x)).min(dim=0).values
+        if crops is not None:
+            near = [i for i, (dy, dx) in enumerate(shifts) if abs(dy) <= ZOOM_SHIFT and abs(dx) <= ZOOM_SHIFT]
+            rows = flat.reshape(len(shifts), len(x), -1)[near].reshape(-1, flat.shape[1])
+            nearest = torch.minimum(nearest, _nearest(rows, crops).reshape(len(near), len(x)).min(dim=0).values)
+        parts.append(nearest)
+    return (torch.cat(parts) if parts else torch.zeros(0)) / 28.0
 
 
 def near_copy_share(images, dataset: str = "mnist") -> float | None:
@@ -418,7 +422,7 @@ def judge_features(images, dataset: str = "mnist") -> np.ndarray:
     judge.eval()
     x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
     with torch.no_grad():
-        return torch.cat([judge.embed(x[i:i + 500]) for i in range(0, len(x), 500)]).double().numpy()
+        return torch.cat([judge.embed(x[i:i + 100]) for i in range(0, len(x), 100)]).double().numpy()
 
 
 def fd_ratio(images, dataset: str = "mnist") -> float:
@@ -527,30 +531,52 @@ class Judged:
 
 
 JUDGED_FIGURES: dict = {}  # model (Draw.name) -> its figures, or {"error": why there are none}, in this grading
-JUDGED_SAMPLES: dict = {}  # model -> the samples that were judged (the results' grid is drawn from them)
+JUDGED_SAMPLES: dict = {}  # model -> the samples drawn (the results' grid is drawn from them), or why there are none
+# While the student's kernel is alive, verdicts.py sets JUDGE_LATER: judged() then only draws the samples (the kernel is
+# needed for that) and raises Deferred; the samples are judged once the kernel is gone (so that the hidden judge's work
+# never shares the container's memory with the kernel), by the same test run again.
+JUDGE_LATER = False
 
 
-def judged_figures(draw, generate) -> dict:
-    """The figures of ``draw``'s samples drawn from ``generate`` (once per model and grading: several tests judge the
-    same samples), or {"error": the sentence that says why there are none}."""
-    if draw.name not in JUDGED_FIGURES:
+class Deferred(Exception):
+    """judged() while JUDGE_LATER: the samples are drawn, the verdict comes once the kernel is gone."""
+
+
+def drawn(draw, generate):
+    """``draw``'s samples drawn from ``generate`` (once per model and grading: several tests judge the same samples),
+    or the SubmissionError that says why there are none."""
+    if draw.name not in JUDGED_SAMPLES:
         try:
             if draw.checkpoint:
                 check_submitted(draw.checkpoint)
-            samples = draw.run(generate)
+            JUDGED_SAMPLES[draw.name] = draw.run(generate)
+        except SubmissionError as exc:
+            JUDGED_SAMPLES[draw.name] = exc
+        except Exception as exc:  # the student's code raised: its own words, and where
+            JUDGED_SAMPLES[draw.name] = SubmissionError(f"{draw.func} raised {type(exc).__name__}: {exc}")
+    return JUDGED_SAMPLES[draw.name]
+
+
+def judged_figures(draw, generate) -> dict:
+    """The figures of ``draw``'s samples (``drawn``), or {"error": the sentence that says why there are none}."""
+    if draw.name not in JUDGED_FIGURES:
+        samples = drawn(draw, generate)
+        try:
+            if isinstance(samples, Exception):
+                raise samples
             JUDGED_FIGURES[draw.name] = draw.figures(samples)
-            JUDGED_SAMPLES[draw.name] = samples
         except SubmissionError as exc:
             JUDGED_FIGURES[draw.name] = {"error": str(exc)}
-        except Exception as exc:  # the student's code raised: its own words, and where
-            JUDGED_FIGURES[draw.name] = {"error": f"{draw.func} raised {type(exc).__name__}: {exc}"}
     return JUDGED_FIGURES[draw.name]
 
 
 def judged(spec, generate) -> None:
     """A judged test: draw ``spec.draw``'s samples with the student's ``generate`` (or attack: any function the draw's
     ``run`` calls; in the student's kernel at grading) and judge them here (``spec.check``).  SubmissionError, with
-    one paragraph a student can act on, when they fail."""
+    one paragraph a student can act on, when they fail; Deferred while JUDGE_LATER."""
+    if JUDGE_LATER:
+        drawn(spec.draw, generate)
+        raise Deferred(spec.draw.name)
     figures = judged_figures(spec.draw, generate)
     if "error" in figures:
         raise SubmissionError(figures["error"])

@@ -82,7 +82,7 @@ def png_grid(images, columns: int = 10) -> bytes:
 
 
 def markdown_report(model: str, figures: dict, grid_png: str | None) -> str:
-    """What the samplejudge measured on one model's samples, as Markdown: its figures, the per-class table and a
+    """What was measured on one model's samples, as Markdown: its figures, the per-class table and a
     grid of the samples that were graded (a base64 PNG)."""
     if "error" in figures:
         return f"**{model}**: {figures['error']}"
@@ -122,55 +122,97 @@ class Verdicts(AbstractOtterPlugin):
 
         self.start = time.time()
         add_extra_data()
-        source = Path(ag_config.autograder_dir).resolve() / "source"
-        for f in sorted((source / "tests").glob("*.py")):
+        self.source = Path(ag_config.autograder_dir).resolve() / "source"
+        for f in sorted((self.source / "tests").glob("*.py")):
             self.sources[str(f)] = f.read_text()
-        for folder in (source / "files", source):  # the zip's own copies, imported before any student code runs
+        for folder in (self.source / "files", self.source):  # the zip's own copies, imported before student code runs
             if str(folder) in sys.path:
                 sys.path.remove(str(folder))
             sys.path.insert(0, str(folder))
         self.grading = importlib.import_module("grading")
         lab = importlib.import_module(f"grading_{self.plugin_config['lab']}")
         self.specs = getattr(lab, "JUDGED", {})
-        self.grading.DATA_DIRS[:0] = [source, source / "files"]
+        self.grading.DATA_DIRS[:0] = [self.source, self.source / "files"]
         self.grading.JUDGED_FIGURES.clear()
-        for spec in self.specs.values():
-            spec.draw.preload()
-        for name in self.plugin_config.get("assets", []):
-            for folder in (source, source / "files", Path(self.submission_path).parent):
-                (folder / name).unlink(missing_ok=True)
+        self.grading.JUDGED_SAMPLES.clear()
         copy = os.environ.get("KIT_AUTOGRADER_COPY", "")  # kit.grade's private copy of the zip
         if copy.endswith(".zip") and os.path.isfile(copy):
             os.remove(copy)
+        if gradeguard.BOX_MODE[-1:] == ["none"]:  # no box keeps the kernel from the hidden files: off the disk now
+            self.load_judges()
         gradeguard.AFTER_CELLS.append(self.run_tests)
+        gradeguard.AFTER_KERNEL.append(self.finish)
+
+    def load_judges(self) -> None:
+        """Load the hidden judges, copy banks and realism statistics into memory and delete them from the disk."""
+        for spec in self.specs.values():
+            spec.draw.preload()
+        for name in self.plugin_config.get("assets", []):
+            for folder in (self.source, self.source / "files", Path(self.submission_path).parent):
+                (folder / name).unlink(missing_ok=True)
 
     def run_tests(self, kernel) -> None:
         """Run every test case of the zip here, the notebook's names standing for the kernel's (the guard calls this
-        with the kernel alive); the results become what otter reads back (gradeguard.VERDICT)."""
+        with the kernel alive).  A judged test only draws its samples now (grading.JUDGE_LATER): ``finish`` judges
+        them once the kernel is gone."""
         import gradeguard
-        from otter.test_files import GradingResults
-        from otter.test_files.abstract_test import TestCaseResult
         from otter.test_files.exception_test import ExceptionTestFile
 
-        files = []
-        for path, source in self.sources.items():
-            tf = ExceptionTestFile.from_string(source, path=path)
-            for tc, fn in zip(tf.test_cases, test_functions(source)):
-                hit = JUDGED_CALL.search(fn)
-                if hit:
-                    self.judged[(tf.name, tc.name)] = hit.group(1)
+        self.files, self.later = [], []
+        self.grading.JUDGE_LATER = True
+        try:
+            for path, source in self.sources.items():
+                tf = ExceptionTestFile.from_string(source, path=path)
+                for tc, fn in zip(tf.test_cases, test_functions(source)):
+                    hit = JUDGED_CALL.search(fn)
+                    if hit:
+                        self.judged[(tf.name, tc.name)] = hit.group(1)
+                tf.test_case_results = [self.run_case(tf, tc, gradeguard.RemoteGlobals(kernel)) for tc in tf.test_cases]
+                self.files.append(tf)
+        finally:
+            self.grading.JUDGE_LATER = False
+
+    def run_case(self, tf, tc, env):
+        """The result of one test case (as otter's ExceptionTestFile.run makes it), or None when it is judged later."""
+        from otter.test_files.abstract_test import TestCaseResult
+
+        try:
+            tc.body.call_func(env)
+            return TestCaseResult(test_case=tc, message="✅ Test case passed", passed=True)
+        except self.grading.Deferred:
+            self.later.append((tf, tc))
+            return None
+        except Exception as exc:  # what otter's runner writes, from the failing line of the test
             try:
-                tf.run(gradeguard.RemoteGlobals(kernel))
-            except BaseException as exc:  # never lose the other questions to one test's failure
-                tf.test_case_results = [TestCaseResult(test_case=tc, passed=False, message=(
-                    f"❌ Test case failed\n{type(exc).__name__}: {exc}")) for tc in tf.test_cases]
-            files.append(tf)
+                message = tf._generate_error_message(exc)
+            except Exception:
+                message = f"{type(exc).__name__}: {exc}"
+            return TestCaseResult(test_case=tc, message=f"❌ Test case failed\n{message}", passed=False)
+
+    def finish(self) -> None:
+        """Once the kernel is gone (the guard calls this after killing it): load the hidden judges, judge the samples
+        the judged tests drew, and hand otter the results (gradeguard.VERDICT)."""
+        import gradeguard
+        from otter.test_files import GradingResults
+        from otter.test_files.exception_test import ExceptionTestFile
+
+        files = getattr(self, "files", None)
+        if files is None:  # the tests never ran (no kernel): each fails with the guard's reason
+            self.run_tests(gradeguard.Kernel(None, "", 0, dead="your notebook could not be run"))
+            files = self.files
+        self.load_judges()
+        for tf, tc in self.later:
+            index = tf.test_cases.index(tc)
+            tf.test_case_results[index] = self.run_case(tf, tc, gradeguard.RemoteGlobals(gradeguard.Kernel(
+                None, "", 0, dead="the notebook's kernel is gone")))
         gradeguard.VERDICT.append(GradingResults(files))
 
     def after_grading(self, results):
-        figures = {model: {k: v for k, v in f.items() if k not in ("confusion", "classes", "grid")}
+        figures = {model: {k: v for k, v in f.items() if k not in ("confusion", "classes")}
                    for model, f in self.grading.JUDGED_FIGURES.items()}
-        grids = {model: f["grid"] for model, f in self.grading.JUDGED_FIGURES.items() if f.get("grid")}
+        draws = {spec.draw.name: spec.draw for spec in self.specs.values()}
+        grids = {model: grid_of(samples, getattr(draws.get(model), "per_class", 0))
+                 for model, samples in self.grading.JUDGED_SAMPLES.items() if not isinstance(samples, Exception)}
         reports: dict = {}  # question -> report of the models its judged tests graded
         for (question, _), key in sorted(self.judged.items()):
             model = self.specs[key].draw.name if key in self.specs else None
@@ -187,6 +229,19 @@ class Verdicts(AbstractOtterPlugin):
         results.set_plugin_data("Verdicts", {"figures": figures, "leaderboard": board, "grids": grids,
                                              "reports": {q: "\n\n".join(r.values()) for q, r in reports.items()},
                                              "seconds": round(time.time() - self.start, 1)})
+
+
+def grid_of(samples, per_class: int = 0) -> str:
+    """The samples that were graded as a base64 PNG grid: one row per class where ``per_class`` samples of each were
+    drawn, else rows of ten."""
+    import base64
+
+    import numpy as np
+
+    samples = np.asarray(samples)
+    if per_class and samples.ndim == 3 and len(samples) == 10 * per_class:
+        samples = samples.reshape(10, per_class, *samples.shape[1:])
+    return base64.b64encode(png_grid(samples)).decode()
 
 
 def test_functions(source: str) -> list[str]:
