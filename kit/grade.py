@@ -215,7 +215,12 @@ def failure_message(output: str) -> str:
     """A failing test's reason in one line (at most 200 characters): otter's output of a question lists its
     cases ("q1 - 2 message: ...", "q1 - 2 result:", "Test case failed", the error); this is the first failed
     case's message, else the last line of its error, else the first non-empty line of the output."""
-    lines = [line.strip() for line in (output or "").splitlines() if line.strip()]
+    import html
+
+    output = output or ""
+    if "<pre>" in output:  # a judged question's HTML: otter's text is in <pre>, the report after it
+        output = html.unescape(output.split("<pre>", 1)[1].split("</pre>", 1)[0])
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
     pending = message = None
     for i, line in enumerate(lines):
         header = CASE_HEADER.match(line)

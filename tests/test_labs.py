@@ -161,10 +161,13 @@ def hidden_test_lines(autograder_zip) -> set[str]:
 
 
 @pytest.mark.parametrize("lab", [lab for lab in LABS if hasattr(LABS[lab].grading, "JUDGED")])
-def test_judged_results_read_as_markdown_with_figures_and_a_grid(release, graded, lab):
-    """What a student reads on Gradescope for each judged question: Markdown with the measured figures and a PNG
-    grid of the graded samples; for a broken submission, its message as well (never a hidden test's source)."""
+def test_judged_results_read_as_html_with_figures_and_a_grid(release, graded, lab):
+    """What a student reads on Gradescope for each judged question: HTML (read here with an HTML parser) with the
+    measured figures in a table and a PNG grid of the graded samples; for a broken submission, its message as well
+    (never a hidden test's source)."""
     import base64
+
+    from test_verdicts import Page
 
     broken = next(iter(sorted(LABS[lab].module("submissions").FEEDBACK)))
     judged = judged_questions(release / "autograder" / f"{lab}-autograder.zip")
@@ -175,9 +178,14 @@ def test_judged_results_read_as_markdown_with_figures_and_a_grid(release, graded
         for t in res["tests"]:
             if t["name"] not in judged:
                 continue
-            assert t.get("output_format") == "md", (name, t["name"])
-            assert "| figure | value |" in t["output"] or "**" in t["output"], t["output"][:500]
-            quoted = [line for line in hidden if line in t["output"]]
+            assert t.get("output_format") == "html", (name, t["name"])
+            page = Page(t["output"])
+            assert "<pre>" in t["output"] and page.text.strip(), t["output"][:500]
+            if name == "solution":
+                assert page.tables and page.tables[0][0] == ["figure", "value"], t["output"][:500]
+                png = page.images[0].split("base64,", 1)[1]
+                assert base64.b64decode(png).startswith(b"\x89PNG")
+            quoted = [line for line in hidden if line in page.text]
             assert not quoted, f"{name}, {t['name']}: the output quotes hidden tests: {quoted[:2]}"
         for png in (res.get("extra_data") or {}).get("sample_grids", {}).values():
             assert base64.b64decode(png).startswith(b"\x89PNG")

@@ -218,12 +218,47 @@ def test_sample_grid_is_a_png_of_the_graded_samples():
     assert struct.unpack(">II", flat[16:24]) == (280, 280)
 
 
-def test_markdown_report_shows_figures_per_class_table_and_grid():
+class Page:
+    """An HTML fragment read with Python's HTML parser: its tables (rows of cell texts) and its images' sources."""
+
+    def __init__(self, text: str):
+        from html.parser import HTMLParser
+
+        self.tables, self.images, self.text = [], [], []
+        page = self
+
+        class Reader(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                if tag == "table":
+                    page.tables.append([])
+                elif tag == "tr":
+                    page.tables[-1].append([])
+                elif tag in ("td", "th"):
+                    page.tables[-1][-1].append("")
+                elif tag == "img":
+                    page.images.append(dict(attrs).get("src", ""))
+
+            def handle_data(self, data):
+                page.text.append(data)
+                if page.tables and page.tables[-1] and page.tables[-1][-1] and self.get_starttag_text() and \
+                        self.get_starttag_text().startswith(("<td", "<th")):
+                    page.tables[-1][-1][-1] += data
+
+        Reader().feed(text)
+        self.text = "".join(self.text)
+
+
+def test_html_report_shows_figures_per_class_table_and_grid():
+    import base64
+
     import verdicts
 
     figures = {"label_accuracy": 0.42, "fd_ratio": 3.2, "per_class": [0.9] * 9 + [0.0],
                "classes": [str(i) for i in range(10)], "spread": 0.1}
-    text = verdicts.markdown_report("cgan", figures, "AAAA")
-    assert "| label accuracy (hidden judge) | 42.0% |" in text and "| accuracy | 90% |" in text
-    assert text.rstrip().endswith("(data:image/png;base64,AAAA)")
-    assert verdicts.markdown_report("cgan", {"error": "no samples"}, None) == "**cgan**: no samples"
+    grid = base64.b64encode(verdicts.png_grid(np.zeros((10, 5, 28, 28), np.float32))).decode()
+    page = Page(verdicts.html_report("cgan", figures, grid))
+    figures_table, classes = page.tables
+    assert figures_table[0] == ["figure", "value"] and ["label accuracy (hidden judge)", "42.0%"] in figures_table
+    assert classes[0][:3] == ["class", "0", "1"] and classes[1][:2] == ["accuracy", "90%"]
+    assert base64.b64decode(page.images[0].split(",", 1)[1]).startswith(b"\x89PNG")
+    assert Page(verdicts.html_report("cgan", {"error": "no <samples>"}, None)).text == "cgan: no <samples>"

@@ -264,6 +264,34 @@ def fool_starts() -> list[tuple[str, int, torch.Tensor]]:
     return out
 
 
+# fool must start from its start.  Each run is made twice, from its start and from the start nudged by uniform noise of
+# up to NUDGE (nudged); the output must stay within FOOL_BUDGET of its start (the largest mean absolute change of a
+# pixel over the images of a run) and move with it (follows: the mean correlation, over the images, of the change in
+# the output with the change in the start).  Measured against the course's CNN (moved / follows for the runs from
+# noise to 9, from the zero image to 9, from noise to 3): the solution 0.15 / 0.38, 0.035 / 0.30, 0.14 / 0.40; without
+# its mask of finished images 0.16 / 0.34, 0.035 / 0.30, 0.15 / 0.37; steps along the normalised gradient instead of
+# its sign 0.11 / 0.61, 0.026 / 0.32, 0.10 / 0.63; a stored real test digit of the target class for every start
+# 0.50 / 0, 0.105 / 0, 0.50 / 0; the same with a twentieth of the start added 0.50 / 0.76, 0.10 / 0.32, 0.49 / 0.76;
+# 0.7 of a stored digit plus 0.3 of the start 0.35 / 1, 0.074 / 1, 0.35 / 1.
+NUDGE = 0.05
+FOOL_BUDGET = 0.3
+FOOL_FOLLOW = 0.15
+
+
+def nudged(start: torch.Tensor) -> torch.Tensor:
+    """``start`` plus uniform noise of up to NUDGE, in [0, 1] (a fixed seed: the kernel and the test make the same)."""
+    noise = (torch.rand(start.shape, generator=torch.Generator().manual_seed(11)) * 2 - 1) * NUDGE
+    return (start + noise).clamp(0, 1)
+
+
+def follows(out: torch.Tensor, twin: torch.Tensor, start: torch.Tensor, twin_start: torch.Tensor) -> float:
+    """The mean, over the images, of the correlation of twin - out with twin_start - start (1: the output moves with its
+    start pixel by pixel; 0: it ignores its start)."""
+    a, b = (twin - out).flatten(1).double(), (twin_start - start).flatten(1).double()
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    return float(((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-12)).mean())
+
+
 def run_fool(fool, reference, runs, confidence):
     """Where the student's code runs: ``fool`` from each (target, start) of ``runs`` against a fresh copy of the course's
     CNN (rebuilt from ``reference``); what it returned for each."""
@@ -288,9 +316,10 @@ class AttackDraw:
         if self.func == "targeted_attack":
             return attack_report(func, reference_cnn(), heldout()["fours"])["x"].numpy()
         starts = fool_starts()
-        outs = genkit.in_kernel(run_fool, func, reference_payload(), [(t, s) for _, t, s in starts],
-                                BARS["fool_confidence"], helpers=(kernel_reference,))
-        xs = [check_adversarial(x, start, eps=1.0, name="fool", like="start") for x, (_, _, start) in zip(outs, starts)]
+        runs = [(t, s) for _, t, s in starts] + [(t, nudged(s)) for _, t, s in starts]
+        outs = genkit.in_kernel(run_fool, func, reference_payload(), runs, BARS["fool_confidence"],
+                                helpers=(kernel_reference,))
+        xs = [check_adversarial(x, start, eps=1.0, name="fool", like="start") for x, (_, start) in zip(outs, runs)]
         return torch.cat(xs).numpy()
 
     def figures(self, x) -> dict:
@@ -302,11 +331,16 @@ class AttackDraw:
             return {"images": len(x), "success": float((read == TARGET).float().mean()),
                     "linf": float((x - fours).abs().amax())}
         starts = fool_starts()
-        x = check_adversarial(x, torch.cat([s for _, _, s in starts]), eps=1.0, name="fool", like="start")
+        first = torch.cat([s for _, _, s in starts])
+        x = check_adversarial(x, torch.cat([first, nudged(first)]), eps=1.0, name="fool", like="start")
+        x, again = x[:len(first)], x[len(first):]
         p, i = [], 0
         for what, target, start in starts:
-            probs = genkit.predict(copy.deepcopy(reference_cnn()), x[i:i + len(start)])
-            p.append({"from": what, "target": target, "p_min": float(probs[:, target].min())})
+            out, twin = x[i:i + len(start)], again[i:i + len(start)]
+            probs = genkit.predict(copy.deepcopy(reference_cnn()), out)
+            p.append({"from": what, "target": target, "p_min": float(probs[:, target].min()),
+                      "moved": float((out - start).abs().flatten(1).mean(1).max()),
+                      "follows": follows(out, twin, start, nudged(start))})
             i += len(start)
         return {"runs": p}
 
@@ -314,7 +348,8 @@ class AttackDraw:
 @dataclass(frozen=True)
 class AttackJudged:
     """``kind``: "budget" (the outputs stay within eps and [0, 1]: figures() raised otherwise), "success" (a share
-    >= attack_bar() of the 4s read as 9), "fool_nines" / "fool_target" (fool's images reach the confidence)."""
+    >= attack_bar() of the 4s read as 9), "fool_nines" / "fool_target" (fool's images come from their starts and reach
+    the confidence)."""
     draw: AttackDraw
     kind: str
 
@@ -329,6 +364,13 @@ class AttackJudged:
                 "of x - images to [-eps, eps] (an L2 ball of radius eps is far smaller), then x to [0, 1].")
         for run in figures.get("runs", []):
             wanted = self.kind == "fool_nines" and run["target"] == 9 or self.kind == "fool_target" and run["target"] == 3
+            if wanted and (run.get("moved", 0) > FOOL_BUDGET or run.get("follows", 1) < FOOL_FOLLOW):
+                raise SubmissionError(
+                    f"fool's images from {run['from']} do not come from its start: a pixel moves by {run['moved']:.2f} "
+                    f"on average (the budget is {FOOL_BUDGET}), and when the start moves a little the output follows "
+                    f"it by {run['follows']:.2f} (a correlation; gradient steps from the start: about 1, the bar "
+                    f"{FOOL_FOLLOW}). fool must take small signed-gradient steps from `start` itself, not return "
+                    "other images.")
             if wanted and run["p_min"] < conf - 1e-4:
                 fix = ("step up the gradient of log p(9 | x) until p(9) >= confidence" if run["target"] == 9
                        else "use `target`")

@@ -38,8 +38,13 @@ BARS = {
 SAMPLES_PER_CLASS = 200
 VAE_SAMPLES = 1000
 
+# The judged samples are drawn by the autograder through the submitted networks (grading.Network: the CGAN at the
+# notebook's TEMPERATURE, the VAE's decoder from the prior); weights holding more than five times the references'
+# (556,150 and 834,177 numbers) are flagged.
 CGAN = grading.Draw("cgan", DATASET, "cgan_generator.pt", per_class=SAMPLES_PER_CLASS, fd_bar=BARS["cgan_fd_ratio"],
-                    agreement_bar=BARS["cgan_agreement"])
+                    agreement_bar=BARS["cgan_agreement"],
+                    network=grading.Network("ConditionalGenerator", "tanh", z_dim="Z_DIM", temperature="TEMPERATURE"),
+                    max_parameters=5 * 556_150)
 # VAE samples closer to real data than this are flagged for the instructor (grading.review_note; no point is taken):
 # MNIST training images deformed at random score 3.7 (mild affine), 6.1 (elastic) and 9.9 (strong affine, at the
 # flag's edge: tests/test_judges.py REVIEW_MISSES) and pass every bar; the reference 46 (a VAE's samples are blurred:
@@ -47,7 +52,8 @@ CGAN = grading.Draw("cgan", DATASET, "cgan_generator.pt", per_class=SAMPLES_PER_
 # deformed real images (3.0-8.5), so no figure could tell them apart.
 VAE_REVIEW_BELOW = 10
 VAE = grading.Draw("vae", DATASET, "vae.pt", n=VAE_SAMPLES, func="vae_generate", fd_bar=BARS["vae_fd_ratio"],
-                   agreement_bar=BARS["vae_agreement"], review_below=VAE_REVIEW_BELOW)
+                   agreement_bar=BARS["vae_agreement"], review_below=VAE_REVIEW_BELOW,
+                   network=grading.Network("VAE", "decode"), max_parameters=5 * 834_177)
 JUDGED = {
     "cgan_label_accuracy": grading.Judged(
         CGAN, "label_accuracy", BARS["cgan_label_accuracy"],

@@ -31,8 +31,13 @@ BARS = {
 }
 SAMPLES_PER_CLASS = 50
 
+# The judged samples are drawn by the autograder through the submitted UNet with its own guided DDIM sampler at the
+# notebook's SAMPLE_STEPS and GUIDANCE (grading.Network); weights holding more than five times the reference's 194,116
+# numbers are flagged.
 DIFFUSION = grading.Draw("diffusion", DATASET, "diffusion_unet.pt", per_class=SAMPLES_PER_CLASS,
-                         fd_bar=BARS["diffusion_fd_ratio"], agreement_bar=BARS["diffusion_agreement"])
+                         fd_bar=BARS["diffusion_fd_ratio"], agreement_bar=BARS["diffusion_agreement"],
+                         network=grading.Network("UNet", "ddim", steps="SAMPLE_STEPS", guidance="GUIDANCE"),
+                         max_parameters=5 * 194_116)
 JUDGED = {
     "diffusion_label_accuracy": grading.Judged(
         DIFFUSION, "label_accuracy", BARS["diffusion_label_accuracy"],

@@ -53,7 +53,7 @@ VARIANTS = {
 }
 
 FEEDBACK = {
-    "ddim_x0_without_sqrt": ["ddim_step is off", "a sampler that diverges or saturates"],
+    "ddim_x0_without_sqrt": ["ddim_step is off", "the notebook's sampler (check each of its steps)"],
     "label_ignored": ["ignores its label", "far from real images"],
     "timestep_not_passed": ["ignores the time step"],
     "guidance_sign_flipped": ["sign of the guidance"],

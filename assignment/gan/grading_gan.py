@@ -35,8 +35,12 @@ BARS = {
 # affine map is at the flag's edge (tests/test_judges.py REVIEW_MISSES): a flag any lower would catch less, and one
 # higher would catch honest runs that train longer.
 REVIEW_BELOW = 10
+# The judged samples are drawn by the autograder through the submitted DCGANGenerator (grading.Network); weights
+# holding more than five times the reference's 362,723 numbers are flagged (a generator twice as wide holds about
+# four times as many).
 DCGAN = grading.Draw("dcgan", DATASET, "dcgan_generator.pt", n=SAMPLES, fd_bar=BARS["dcgan_fd_ratio"],
-                     agreement_bar=BARS["dcgan_agreement"], review_below=REVIEW_BELOW)
+                     agreement_bar=BARS["dcgan_agreement"], review_below=REVIEW_BELOW,
+                     network=grading.Network("DCGANGenerator", "tanh", z_dim="Z_DIM"), max_parameters=5 * 362_723)
 JUDGED = {
     "dcgan_inception_score": grading.Judged(DCGAN, "inception_score", BARS["dcgan_inception_score"],
                                             hint="Train longer or improve the architecture."),

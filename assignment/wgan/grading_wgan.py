@@ -37,8 +37,12 @@ SAMPLES_PER_CLASS = 200
 # Retrains of the recipe (seed 0, two threads, the notebook's cell): 3,500 steps 78, 4,500 steps 67, 5,000 steps 65
 # (346 s; 92.9 % of the real-data accuracy): the committed reference (54) is a good draw of the same recipe.
 REVIEW_BELOW = 18
+# The judged samples are drawn by the autograder through the submitted Generator at the notebook's TEMPERATURE
+# (grading.Network); weights holding more than five times the reference's 565,266 numbers are flagged.
 WGAN = grading.Draw("wgan", DATASET, "wgan_generator.pt", per_class=SAMPLES_PER_CLASS, fd_bar=BARS["wgan_fd_ratio"],
-                    agreement_bar=BARS["wgan_agreement"], review_below=REVIEW_BELOW)
+                    agreement_bar=BARS["wgan_agreement"], review_below=REVIEW_BELOW,
+                    network=grading.Network("Generator", "tanh", z_dim="Z_DIM", temperature="TEMPERATURE"),
+                    max_parameters=5 * 565_266)
 JUDGED = {
     "wgan_label_accuracy": grading.Judged(
         WGAN, "label_accuracy", BARS["wgan_label_accuracy_share"], of_real=True,

@@ -77,7 +77,7 @@ FEEDBACK = {
     "critic_without_label_planes": ["ignores its label"],
     "generator_ignores_labels": ["ignores its label"],
     "generate_accepts_any_class": ["ValueError"],
-    "generate_clamps_instead_of_rescaling": ["darker than real images", "(x + 1) / 2"],
+    "generate_clamps_instead_of_rescaling": ["darker than your network's images", "(x + 1) / 2"],
 }
 
 # submission name -> texts its failing tests' output must NOT contain (a fix that does not match the failure).

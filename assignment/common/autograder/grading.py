@@ -465,12 +465,163 @@ def agreement(images, labels, dataset: str = "mnist") -> float:
 SAMPLE_CHUNK = 250  # the most images one call of an unconditional generate(n) is asked for
 
 
+# --------------------------------------------------------------------------
+# Provenance: the judged samples come from the network that was submitted
+# --------------------------------------------------------------------------
+# No check of samples alone tells real images, shifted by a fraction of a pixel, blurred or warped, from a good
+# generator. So the autograder draws the judged samples itself, through the submitted network: it reads the checkpoint
+# with its own loader (submitted_weights: the weights and a history of numbers, nothing else), loads the weights into
+# the notebook's own model class in the kernel and samples with its own noise, labels and sampler (Network,
+# network_samples). The student's generate is still drawn from: its samples must match the network's (MATCH_BAR, the
+# Frechet distance between the two sets over the real-data floor), and the network's images must change when its
+# parameters do (DEPENDENCE_BAR: mean absolute change of a pixel when each parameter tensor gets Gaussian noise of half
+# its mean size, PERTURB).  Measured (1000 samples; `python -m kit.bench --labs LAB --skip-training` prints them):
+# the solutions' generate against their networks 0.9-1.2 times the floor (independent draws of one model), their
+# pixels change by 0.1 to 0.3 under the perturbation; a generate that serves stored images with an untrained network
+# behind it lies hundreds of times the floor from it, and a model whose output ignores its parameters changes by 0.
+MATCH_BAR = 6.0
+DEPENDENCE_BAR = 0.02
+PERTURB = 0.5
+CHECKPOINT_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class Network:
+    """How the autograder samples the submitted network itself: ``cls``, the notebook's model class (``init``: its
+    keyword arguments, as pairs); ``kind`` "tanh" (images (model(z) + 1) / 2, or model(z, labels) for a per-class draw,
+    z ~ N(0, temperature^2 I) of z_dim), "decode" (model.decode(z), z ~ N(0, I)) or "ddim" (the lab's DDIM sampler,
+    ``steps`` steps, classifier-free guidance ``guidance``, around the noise predictor model(x, t, labels)).
+    ``z_dim``, ``temperature``, ``steps``, ``guidance``: numbers, or the names of the notebook's constants (a name the
+    notebook lacks falls back to the model's z_dim / latent_dim attribute, 1, 10 and 0)."""
+    cls: str
+    kind: str
+    z_dim: object = None
+    temperature: object = 1.0
+    steps: object = 10
+    guidance: object = 0.0
+    init: tuple = ()
+
+
+def network_samples(cls, state, kind, calls, z_dim, temperature, steps, guidance, init, perturb):
+    """In the student's kernel: the notebook's class ``cls`` with the weights ``state`` (read by the autograder's own
+    loader), sampled with the autograder's noise for each (seed, n, class or None) of ``calls`` (Network); then the
+    first call again with every parameter tensor perturbed by Gaussian noise of ``perturb`` times its mean size.
+    Returns (one (n, 28, 28) tensor per call, the perturbed one)."""
+    import torch
+
+    model = cls(**dict(init))
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    z_dim = z_dim if isinstance(z_dim, int) else getattr(model, "z_dim", None) or getattr(model, "latent_dim", None)
+    temperature = 1.0 if temperature is None else float(temperature)
+    steps = 10 if steps is None else int(steps)
+    guidance = 0.0 if guidance is None else float(guidance)
+
+    def sample(seed, n, c):
+        g = torch.Generator().manual_seed(seed)
+        labels = None if c is None else torch.full((n,), int(c), dtype=torch.long)
+        if kind == "tanh":
+            z = temperature * torch.randn(n, int(z_dim), generator=g)
+            x = ((model(z) if labels is None else model(z, labels)) + 1) / 2
+        elif kind == "decode":
+            x = model.decode(torch.randn(n, int(z_dim), generator=g))
+        else:  # "ddim": guided DDIM on the linear schedule of the lab (T = 1000, betas 1e-4 to 0.02), null class 10
+            ab = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64), 0).float()
+            x = torch.randn(n, 1, 28, 28, generator=g)
+            ts = torch.linspace(999, 0, steps).round().long().tolist()
+            null = torch.full((n,), 10, dtype=torch.long)
+            for i, t in enumerate(ts):
+                s = ts[i + 1] if i + 1 < len(ts) else -1
+                tt = torch.full((n,), t, dtype=torch.long)
+                eps = (1 + guidance) * model(x, tt, labels) - guidance * model(x, tt, null)
+                x0 = (x - (1 - ab[t]).sqrt() * eps) / ab[t].sqrt()
+                a_s = ab[s] if s >= 0 else torch.tensor(1.0)
+                x = a_s.sqrt() * x0 + (1 - a_s).sqrt() * eps
+            x = (x.clamp(-1, 1) + 1) / 2
+        return x.reshape(n, 28, 28).float()
+
+    with torch.no_grad():
+        out = [sample(*call) for call in calls]
+        g = torch.Generator().manual_seed(7)
+        for p in model.parameters():
+            p.add_(perturb * p.abs().mean() * torch.randn(p.shape, generator=g, dtype=p.dtype))
+        return out, sample(*calls[0])
+
+
+def submitted_weights(path: str) -> dict:
+    """The weights of a submitted checkpoint, read by the autograder's own loader: the file itself (not a link), a
+    torch file of at most CHECKPOINT_BYTES read with weights_only, a dict whose "state_dict" maps names to tensors and
+    whose other entries are plain (genkit.plain: numbers, strings, lists and dicts of them).  SubmissionError, in one
+    sentence, otherwise."""
+    import stat
+
+    how = ("save it with genkit.save_checkpoint, which keeps the weights and a history of numbers (and what else the "
+           "notebook plots beside it, in a file you do not hand in)")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        check_submitted(path)
+        raise
+    except OSError as exc:
+        raise SubmissionError(f"{path} could not be read ({exc.strerror}): submit the file itself, not a link.") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > CHECKPOINT_BYTES:
+            raise SubmissionError(f"{path} is not a checkpoint of at most {CHECKPOINT_BYTES >> 20} MB: {how}.")
+        try:
+            blob = torch.load(f, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise SubmissionError(f"{path} could not be read as a checkpoint ({type(exc).__name__}): {how}.") from None
+    state = blob.get("state_dict") if isinstance(blob, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
+        raise SubmissionError(f"{path} holds no state_dict of tensors: {how}.")
+    extra = sorted(k for k, v in blob.items() if k != "state_dict" and not genkit.plain(v))
+    if extra:
+        raise SubmissionError(f"{path} holds more than the model's weights and a history of numbers (in "
+                              f"{', '.join(map(str, extra))}); the autograder draws the samples from the network alone: "
+                              f"{how}.")
+    return state
+
+
+def draw_network(draw, generate, state) -> tuple:
+    """(the samples the autograder drew through the submitted network, the first call's again with its parameters
+    perturbed) for ``draw`` (network_samples, in the student's kernel: ``generate`` stands for the notebook there)."""
+    net = draw.network
+    name = type(generate)  # the autograder's stand-in for a notebook name (gradeguard.Remote)
+    remote = generate.kit_remote
+
+    def notebook(value):
+        return name(value, remote) if isinstance(value, str) else value
+
+    calls = [(seed, args[0], args[1] if len(args) > 1 else None) for seed, args in draw.calls()]
+    out, changed = genkit.in_kernel(network_samples, name(net.cls, remote), state, net.kind, calls,
+                                    notebook(net.z_dim), notebook(net.temperature), notebook(net.steps),
+                                    notebook(net.guidance), list(net.init), PERTURB)
+    what = f"your {net.cls}, sampled by the autograder,"
+    images = [check_images(x.numpy() if isinstance(x, torch.Tensor) and x.device.type == "cpu" else x, n, what)
+              for x, (_, n, _) in zip(out, calls)]
+    changed = check_images(changed.numpy() if isinstance(changed, torch.Tensor) else changed, calls[0][1], what)
+    return np.concatenate(images).astype(np.float32), changed.astype(np.float32)
+
+
+def sample_match(a, b, dataset: str = "mnist") -> float:
+    """The Frechet distance between two sets of samples in the hidden judge's features, over the real-data floor: about
+    1 for two draws of one model, hundreds for a model and images that do not come from it."""
+    fa, fb = judge_features(a, dataset), judge_features(b, dataset)
+    return genkit.frechet_distance(fa.mean(0), np.cov(fa, rowvar=False), fb.mean(0), np.cov(fb, rowvar=False)) \
+        / realism_stats(dataset)["floor"]
+
+
 @dataclass(frozen=True)
 class Draw:
     """The samples of one model that the autograder judges: ``n`` images from ``func(n)``, or ``per_class`` images
     of each class c from ``func(per_class, c)``, under fixed seeds; ``checkpoint`` must be in the submission.
     ``fd_bar``: the highest fd_ratio that passes; ``agreement_bar``: the lowest agreement that passes;
-    ``review_below``: an fd_ratio under which the samples are flagged for the instructor (review_note), 0 for none."""
+    ``review_below``: an fd_ratio under which the samples are flagged for the instructor (review_note), 0 for none;
+    ``network``: how the autograder samples the submitted network itself (the judged samples then come from it, and
+    generate's must match them); ``max_parameters``: more parameters and buffers than this in the checkpoint are
+    flagged for the instructor (0: no bound)."""
     name: str
     dataset: str
     checkpoint: str
@@ -481,6 +632,8 @@ class Draw:
     func: str = "generate"
     seed: int = 0
     review_below: float = 0.0
+    network: Network | None = None
+    max_parameters: int = 0
 
     @property
     def count(self) -> int:
@@ -543,13 +696,29 @@ class Deferred(Exception):
 
 
 def drawn(draw, generate):
-    """``draw``'s samples drawn from ``generate`` (once per model and grading: several tests judge the same samples),
-    or the SubmissionError that says why there are none."""
+    """What ``draw`` judges (once per model and grading: several tests judge the same samples): the samples of
+    ``generate``, or, where the draw names its Network and ``generate`` stands for the kernel's, {"generate": its
+    samples, "network": the samples the autograder drew through the submitted network, "perturbed": the first call's
+    again with the network's parameters perturbed, "parameters": how many numbers the checkpoint's weights hold}; or the
+    SubmissionError that says why there are none."""
     if draw.name not in JUDGED_SAMPLES:
         try:
             if draw.checkpoint:
                 check_submitted(draw.checkpoint)
-            JUDGED_SAMPLES[draw.name] = draw.run(generate)
+            samples = draw.run(generate)
+            if draw.network is not None and getattr(generate, "kit_remote", None) is not None:
+                state = submitted_weights(draw.checkpoint)
+                try:
+                    network, perturbed = draw_network(draw, generate, state)
+                except SubmissionError:
+                    raise
+                except Exception as exc:
+                    raise SubmissionError(f"the autograder could not sample your {draw.network.cls} with the weights "
+                                          f"of {draw.checkpoint} ({type(exc).__name__}: {exc}); the class in the "
+                                          "notebook must be the one those weights were trained in.") from None
+                samples = {"generate": samples, "network": network, "perturbed": perturbed,
+                           "parameters": int(sum(t.numel() for t in state.values()))}
+            JUDGED_SAMPLES[draw.name] = samples
         except SubmissionError as exc:
             JUDGED_SAMPLES[draw.name] = exc
         except Exception as exc:  # the student's code raised: its own words, and where
@@ -558,13 +727,25 @@ def drawn(draw, generate):
 
 
 def judged_figures(draw, generate) -> dict:
-    """The figures of ``draw``'s samples (``drawn``), or {"error": the sentence that says why there are none}."""
+    """The figures of ``draw``'s samples (``drawn``: the network's where the autograder drew through it, with how well
+    generate's match them, "match", how much the network's images depend on its parameters, "dependence", and the
+    checkpoint's size, "parameters"), or {"error": the sentence that says why there are none}."""
     if draw.name not in JUDGED_FIGURES:
         samples = drawn(draw, generate)
         try:
             if isinstance(samples, Exception):
                 raise samples
-            JUDGED_FIGURES[draw.name] = draw.figures(samples)
+            if isinstance(samples, dict):
+                figures = draw.figures(samples["network"])
+                first = samples["perturbed"]
+                figures.update(match=sample_match(samples["generate"], samples["network"], draw.dataset),
+                               generate_brightness=float(samples["generate"].mean())
+                               / max(float(samples["network"].mean()), 1e-6),
+                               dependence=float(np.abs(samples["network"][:len(first)] - first).mean()),
+                               parameters=samples["parameters"])
+            else:
+                figures = draw.figures(samples)
+            JUDGED_FIGURES[draw.name] = figures
         except SubmissionError as exc:
             JUDGED_FIGURES[draw.name] = {"error": str(exc)}
     return JUDGED_FIGURES[draw.name]
@@ -633,31 +814,61 @@ FLAG_MARK = "Flagged for the instructor:"  # gradeguard.TAMPER_MARK: kit.classgr
 
 
 def review_note(draw: Draw, figures: dict) -> str | None:
-    """A line for the instructor when ``figures`` (draw_figures) are closer to real data than ``draw.review_below``,
-    else None."""
+    """Lines for the instructor when ``figures`` (draw_figures) are closer to real data than ``draw.review_below``, or
+    when the checkpoint's weights hold more numbers than ``draw.max_parameters``; else None."""
+    notes = []
+    size, bound = figures.get("parameters"), getattr(draw, "max_parameters", 0)
+    if bound and isinstance(size, int) and size > bound:
+        notes.append(f"{FLAG_MARK} the weights in {draw.checkpoint} hold {size:,} numbers, more than {bound:,} (five "
+                     "times what this lab's model needs): data may be stored in the network. An instructor will read "
+                     "it; no point is taken for this.")
     fd, below = figures.get("fd_ratio"), getattr(draw, "review_below", 0)  # the attack lab's draws have none
-    if not below or not isinstance(fd, (int, float)) or fd >= below:
-        return None
-    return (f"{FLAG_MARK} the samples of {draw.func} ({draw.name}) lie {fd:.1f} times the real-data floor from real "
-            f"images, closer than this lab's recipe gets in its budget (flagged under {below:g}) and as "
-            "close as stored real images deformed by a random affine map or an elastic distortion, which the copy "
-            "check cannot recognise. An instructor will read how generate makes its images; no point is taken for "
-            "this.")
+    if below and isinstance(fd, (int, float)) and fd < below:
+        notes.append(f"{FLAG_MARK} the samples of {draw.func} ({draw.name}) lie {fd:.1f} times the real-data floor from "
+                     f"real images, closer than this lab's recipe gets in its budget (flagged under {below:g}) and as "
+                     "close as stored real images deformed by a random affine map or an elastic distortion, which the "
+                     "copy check cannot recognise. An instructor will read how generate makes its images; no point is "
+                     "taken for this.")
+    return "\n".join(notes) or None
 
 
 def verdict(spec: Judged, figures: dict) -> None:
     """SubmissionError (one paragraph a student can act on) unless ``figures`` (draw_figures) pass ``spec``.
-    In order: variety, no copies, brightness, the Frechet-distance realism bar, per-class coverage (COVERAGE_BAR),
+    In order: the network's own checks (its images depend on its parameters, generate's samples match them), variety,
+    no copies, the Frechet-distance realism bar (before brightness: noise and fooling images are told what they are,
+    not to remap tanh outputs), brightness, per-class coverage (COVERAGE_BAR),
     the test's own measure, and last
     the second judge's agreement (so that an honest mistake, such as a generator that ignores its label, is told
     by the per-class table)."""
     draw, f = spec.draw, figures
     what = f"the {f['samples']} samples of {draw.func}"
+    if f.get("dependence") is not None and f["dependence"] < DEPENDENCE_BAR:
+        raise SubmissionError(
+            f"the images your {draw.network.cls} makes barely change when its parameters do (a pixel moves by "
+            f"{f['dependence']:.3f} on average, honest networks 0.1 or more): the images must come from the trained "
+            "network's computation, not from data stored in it or beside it.")
+    if f.get("match") is not None and f["match"] > MATCH_BAR:
+        tone = f.get("generate_brightness", 1.0)
+        shade = (f" ({draw.func}'s are {'darker' if tone < 1 else 'brighter'} than your network's images: their mean "
+                 f"pixel value is {tone:.2f} times theirs)" if abs(tone - 1) > 0.15 else "")
+        raise SubmissionError(
+            f"the samples of {draw.func} are not those of your {draw.network.cls}: drawn through the network with the "
+            f"weights of {draw.checkpoint}, the autograder's samples lie {f['match']:.0f} times the real-data floor "
+            f"from those of {draw.func}{shade} (two draws of one network: about 1; the bar is {MATCH_BAR:g}). "
+            f"{draw.func} must sample the trained network as the notebook says: fresh noise through it, the notebook's "
+            "sampler (check each of its steps), its output mapped to [0, 1] ((x + 1) / 2 for tanh outputs), nothing "
+            "else.")
     if draw.per_class:
         for c, value in enumerate(f["class_spread"]):
             check_variety(None, VARIETY_BARS["per_class"], f"the samples of class {f['classes'][c]}", value)
     check_variety(None, VARIETY_BARS["overall"], what, f["spread"])
     check_not_copies(None, draw.dataset, share=f["copies"])
+    if f["fd_ratio"] > draw.fd_bar:
+        raise SubmissionError(
+            f"{what} are far from real images: their Frechet distance to the real test set, in the hidden judge's "
+            f"features, is {f['fd_ratio']:.0f} times that of real images (the bar is {draw.fd_bar:g}). Images "
+            "optimised to fool a classifier, noise, and broken contrast or range (map tanh outputs with "
+            "(x + 1) / 2) score hundreds; train the model and sample from it.")
     low, high = BRIGHTNESS_BARS
     if not low <= f["brightness"] <= high:
         raise SubmissionError(
@@ -666,12 +877,6 @@ def verdict(spec: Judged, figures: dict) -> None:
             "Check the steps that turn the model's output into pixels: map tanh outputs from [-1, 1] to [0, 1] "
             "with (x + 1) / 2 (clamp(0, 1) turns every value below 0 black, and a sigmoid turns the black "
             "background grey); a sampler that diverges or saturates shifts the brightness too.")
-    if f["fd_ratio"] > draw.fd_bar:
-        raise SubmissionError(
-            f"{what} are far from real images: their Frechet distance to the real test set, in the hidden judge's "
-            f"features, is {f['fd_ratio']:.0f} times that of real images (the bar is {draw.fd_bar:g}). Images "
-            "optimised to fool a classifier, noise, and broken contrast or range (map tanh outputs with "
-            "(x + 1) / 2) score hundreds; train the model and sample from it.")
     if f.get("coverage_min") is not None and f["coverage_min"] < COVERAGE_BAR:
         worst = int(np.argmin([np.inf if c is None else c for c in f["coverage"]]))
         which = (f"of class {f['classes'][worst]}" if draw.per_class

@@ -25,8 +25,8 @@ inputs it builds and returns what they gave.  In a student's notebook all of it 
   Judged samples (``grading.judged``) are drawn the same way and judged here with the hidden judge.  The points of
   each test case are the zip's; what the kernel reports, prints or patches changes nothing.  These results are
   what otter reads back "from the kernel" (gradeguard.VERDICT);
-* **after grading**: each judged question's result carries a report of what was measured (the figures, the
-  per-class table, a grid of the graded samples), the figures go into results.json as ``extra_data`` ("samples",
+* **after grading**: each judged question's result carries a report of what was measured, in HTML (the figures, the
+  per-class table, a grid of the graded samples as a data: PNG), the figures go into results.json as ``extra_data`` ("samples",
   keyed by model, and "grading_seconds"), samples closer to real data than the model's ``review_below`` are flagged
   for the instructor (grading.review_note; no point is taken), and with ``"leaderboard": true`` (``python -m kit.build
   --leaderboard``) they fill Gradescope's leaderboard (LEADERBOARD).
@@ -53,7 +53,10 @@ FIGURE_TITLES = (("label_accuracy", "label accuracy (hidden judge)"), ("inceptio
                  ("coverage_min", "coverage: spread of the least varied class / real images' (hidden judge's features)"),
                  ("spread", "variety: mean distance between samples"), ("copies", "share of near copies of real images"),
                  ("brightness", "mean brightness / real images'"), ("success", "attack success rate"),
-                 ("linf", "largest change of a pixel"))
+                 ("linf", "largest change of a pixel"),
+                 ("match", "generate's samples against the network's: Fréchet distance / the real-data floor"),
+                 ("dependence", "mean change of a pixel when the network's parameters are perturbed"),
+                 ("parameters", "numbers in the checkpoint's weights"))
 
 
 def png_grid(images, columns: int = 10) -> bytes:
@@ -81,29 +84,40 @@ def png_grid(images, columns: int = 10) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
-def markdown_report(model: str, figures: dict, grid_png: str | None) -> str:
-    """What was measured on one model's samples, as Markdown: its figures, the per-class table and a
-    grid of the samples that were graded (a base64 PNG)."""
+def html_report(model: str, figures: dict, grid_png: str | None) -> str:
+    """What was measured on one model's samples, as HTML (Gradescope shows a test's output as HTML when its
+    output_format is "html", images given as data: URIs included): its figures, the per-class table and a grid of the
+    samples that were graded (a base64 PNG)."""
+    from html import escape
+
     if "error" in figures:
-        return f"**{model}**: {figures['error']}"
-    lines = [f"**{model}**, measured on the samples the autograder drew:", "", "| figure | value |", "| --- | --- |"]
+        return f"<p><strong>{escape(model)}</strong>: {escape(figures['error'])}</p>"
+
+    def row(cells, tag="td"):
+        return "<tr>" + "".join(f"<{tag}>{escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+
+    rows = [row(["figure", "value"], "th")]
     for key, title in FIGURE_TITLES:
         if isinstance(figures.get(key), (int, float)):
             value = figures[key]
-            shown = f"{value:.1%}" if key in ("label_accuracy", "success", "copies") else f"{value:.3g}"
-            lines.append(f"| {title} | {shown} |")
+            shown = (f"{value:.1%}" if key in ("label_accuracy", "success", "copies") else f"{value:,}"
+                     if key == "parameters" else f"{value:.3g}")
+            rows.append(row([title, shown]))
+    parts = [f"<p><strong>{escape(model)}</strong>, measured on the samples the autograder drew:</p>",
+             "<table>" + "".join(rows) + "</table>"]
     names = figures.get("classes") or [str(i) for i in range(10)]
+    per_class = []
     if figures.get("per_class"):
-        lines += ["", "| class | " + " | ".join(names) + " |", "| --- " * (len(names) + 1) + "|",
-                  "| accuracy | " + " | ".join(f"{v:.0%}" for v in figures["per_class"]) + " |"]
+        per_class = [row(["accuracy", *(f"{v:.0%}" for v in figures["per_class"])])]
     elif figures.get("class_counts"):
-        lines += ["", "| class | " + " | ".join(names) + " |", "| --- " * (len(names) + 1) + "|",
-                  "| samples | " + " | ".join(str(v) for v in figures["class_counts"]) + " |"]
-    if (figures.get("per_class") or figures.get("class_counts")) and figures.get("coverage"):
-        lines.append("| coverage | " + " | ".join("-" if v is None else f"{v:.2f}" for v in figures["coverage"]) + " |")
+        per_class = [row(["samples", *figures["class_counts"]])]
+    if per_class and figures.get("coverage"):
+        per_class.append(row(["coverage", *("-" if v is None else f"{v:.2f}" for v in figures["coverage"])]))
+    if per_class:
+        parts.append("<table>" + row(["class", *names], "th") + "".join(per_class) + "</table>")
     if grid_png:
-        lines += ["", f"![samples of {model} that were graded](data:image/png;base64,{grid_png})"]
-    return "\n".join(lines)
+        parts.append(f'<img alt="samples of {escape(model)} that were graded" src="data:image/png;base64,{grid_png}">')
+    return "\n".join(parts)
 
 
 class Verdicts(AbstractOtterPlugin):
@@ -211,13 +225,14 @@ class Verdicts(AbstractOtterPlugin):
         figures = {model: {k: v for k, v in f.items() if k not in ("confusion", "classes")}
                    for model, f in self.grading.JUDGED_FIGURES.items()}
         draws = {spec.draw.name: spec.draw for spec in self.specs.values()}
-        grids = {model: grid_of(samples, getattr(draws.get(model), "per_class", 0))
+        grids = {model: grid_of(samples["network"] if isinstance(samples, dict) else samples,
+                                getattr(draws.get(model), "per_class", 0))
                  for model, samples in self.grading.JUDGED_SAMPLES.items() if not isinstance(samples, Exception)}
         reports: dict = {}  # question -> report of the models its judged tests graded
         for (question, _), key in sorted(self.judged.items()):
             model = self.specs[key].draw.name if key in self.specs else None
             if model in figures and model not in reports.setdefault(question, {}):
-                reports[question][model] = markdown_report(model, self.grading.JUDGED_FIGURES[model], grids.get(model))
+                reports[question][model] = html_report(model, self.grading.JUDGED_FIGURES[model], grids.get(model))
         board = [{"name": f"{model}: {title}", "value": round(float(f[key]), 4), "order": order}
                  for model, f in sorted(figures.items()) for key, title, order in LEADERBOARD
                  if isinstance(f.get(key), (int, float))] if self.plugin_config.get("leaderboard") else []
@@ -268,12 +283,13 @@ def add_extra_data() -> None:
         if data.get("figures"):
             output["extra_data"] = {**output.get("extra_data", {}), "samples": data["figures"],
                                     "sample_grids": data.get("grids", {}), "grading_seconds": data.get("seconds")}
-        for test in output.get("tests", []):  # each judged question's result, as Markdown with its report
+        for test in output.get("tests", []):  # each judged question's result, as HTML with its report
             report = data.get("reports", {}).get(test.get("name"))
             if report:
-                text = test.get("output", "").strip().replace("```", "` ` `")
-                test["output"] = f"```\n{text}\n```\n\n{report}"
-                test["output_format"] = "md"
+                from html import escape
+
+                test["output"] = f"<pre>\n{escape(test.get('output', '').strip(), quote=False)}\n</pre>\n{report}"
+                test["output_format"] = "html"
         if data.get("leaderboard"):
             output["leaderboard"] = data["leaderboard"]
         return output
