@@ -14,7 +14,8 @@ import zipfile
 
 import pytest
 
-from conftest import TESTED_LABS, by_question, grade_labs, group_of, group_submissions, lost_questions
+from conftest import (TESTED_LABS, by_question, grade_as_gradescope, grade_labs, group_of, group_submissions,
+                      lost_questions)
 from kit.build import require_full_marks
 
 LABS = {lab.name: lab for lab in TESTED_LABS}
@@ -35,6 +36,42 @@ def graded(release, tmp_path_factory):
             done.update(grade_labs(release, tmp_path_factory.mktemp("submissions"), list(LABS.values())))
         return done[name]
     return get
+
+
+@pytest.fixture(scope="session")
+def through_gradescope(release, tmp_path_factory):
+    """{(lab, "solution" or "untouched_student"): results} graded through Gradescope's own entry point (run_otter.py at
+    /autograder, conftest.grade_as_gradescope), two at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kit.build import submission_zip
+
+    work = tmp_path_factory.mktemp("gradescope-entry")
+    jobs = []
+    for name, lab in LABS.items():
+        sol = release / "solutions" / name
+        jobs.append((name, "solution", submission_zip(sol / f"{name}.ipynb", [sol / f for f in lab.student_files],
+                                                      work / f"{name}-solution.zip")))
+        jobs.append((name, "untouched_student", release / "student_release" / name / f"{name}.ipynb"))
+
+    def one(job):
+        lab, name, sub = job
+        return (lab, name), grade_as_gradescope(sub, release / "autograder" / f"{lab}-autograder.zip",
+                                                work / lab / name)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(one, jobs))
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_gradescope_entry_point_gives_kit_grade_scores(graded, through_gradescope, lab):
+    """The solution and the untouched notebook score the same, question by question, through kit.grade and through
+    the entry point Gradescope calls."""
+    for name in ("solution", "untouched_student"):
+        ours, theirs = graded(lab)[name], through_gradescope[(lab, name)]
+        assert not theirs.get("error"), theirs.get("log")
+        assert by_question(ours) == by_question(theirs), (name, by_question(ours), by_question(theirs))
+    assert through_gradescope[(lab, "solution")]["score"] == through_gradescope[(lab, "solution")]["possible"] > 0
 
 
 def failing_output(results: dict, questions: set[str] | None = None) -> str:

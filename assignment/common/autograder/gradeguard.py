@@ -55,7 +55,6 @@ What it does (each safeguard is shown failing without it in tests/test_bad_submi
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import sys

@@ -208,7 +208,6 @@ class Verdicts(AbstractOtterPlugin):
         the judged tests drew, and hand otter the results (gradeguard.VERDICT)."""
         import gradeguard
         from otter.test_files import GradingResults
-        from otter.test_files.exception_test import ExceptionTestFile
 
         files = getattr(self, "files", None)
         if files is None:  # the tests never ran (no kernel): each fails with the guard's reason
