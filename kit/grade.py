@@ -38,9 +38,11 @@ LOG = "otter-run.log"
 
 
 def grading_python() -> str:
-    """The Python that grades: KIT_GRADING_PYTHON, or this one (as an absolute path, not resolved: a venv's python is
-    a link whose own folder makes the venv)."""
-    return str(Path(os.environ.get("KIT_GRADING_PYTHON") or sys.executable).absolute())
+    """The Python that grades: KIT_GRADING_PYTHON, or this one.  Its folder is resolved (a venv reached through a
+    link: the sandbox hides the kit's folder, and the kernel must find the venv where it really is), the python itself
+    is not (a venv's python is a link whose own folder makes the venv)."""
+    python = Path(os.environ.get("KIT_GRADING_PYTHON") or sys.executable).absolute()
+    return str(python.parent.resolve() / python.name)
 
 
 def autograder_folder(submission: Path, autograder_zip: Path, work: Path) -> Path:

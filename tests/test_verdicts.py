@@ -106,6 +106,7 @@ def test_points_are_the_zips_and_no_kernel_report_enters(verdicts_env):
 
 
 def test_noise_loses_the_quality_points(verdicts_env, release):
+    """generate returns noise beside a trained network: its samples are not the network's."""
     from kit.notebook import lab_code
 
     plugin, ag = verdicts_env
@@ -114,7 +115,37 @@ def test_noise_loses_the_quality_points(verdicts_env, release):
     results = run_tests(plugin, ag, ns)
     assert results.get_score("q7_quality") == 0 and results.get_score("q1_discriminator_loss") == 2
     messages = [r.message for r in results.results["q7_quality"].test_case_results]
-    assert all("brighter than real images" in m or "far from real images" in m for m in messages), messages
+    assert all("are not those of your DCGANGenerator" in m for m in messages), messages
+
+
+def test_a_network_that_ignores_its_parameters_loses_the_quality_points(verdicts_env, release):
+    """A generator class whose output ignores its parameters (it serves real digits chosen by the noise): its samples
+    pass as real, the perturbation of its parameters moves nothing."""
+    import genkit
+    import torch
+    from kit.notebook import lab_code
+
+    plugin, ag = verdicts_env
+    ns = lab_code(LAB, release)
+    digits = genkit.load_tensors("mnist", train=False)[0][:3000] * 2 - 1
+
+    class Served(torch.nn.Module):
+        def __init__(self, z_dim=100):
+            super().__init__()
+            self.gain = torch.nn.Parameter(torch.ones(1))
+
+        def load_state_dict(self, state, strict=True):  # any weights will do
+            return None
+
+        def forward(self, z):
+            return digits[(z[:, 0].abs() * 1e4).long() % len(digits)]
+
+    ns["DCGANGenerator"] = Served
+    ns["generate"] = lambda n: ((Served()(torch.randn(n, 100)) + 1) / 2).reshape(n, 28, 28).numpy()
+    results = run_tests(plugin, ag, ns)
+    assert results.get_score("q7_quality") == 0, results.results["q7_quality"].test_case_results
+    messages = [r.message for r in results.results["q7_quality"].test_case_results]
+    assert any("barely change when its parameters do" in m or "copies of real" in m for m in messages), messages
 
 
 def test_a_missing_checkpoint_loses_the_quality_question_with_a_reason(verdicts_env, release):

@@ -475,12 +475,15 @@ SAMPLE_CHUNK = 250  # the most images one call of an unconditional generate(n) i
 # network_samples). The student's generate is still drawn from: its samples must match the network's (MATCH_BAR, the
 # Frechet distance between the two sets over the real-data floor), and the network's images must change when its
 # parameters do (DEPENDENCE_BAR: mean absolute change of a pixel when each parameter tensor gets Gaussian noise of half
-# its mean size, PERTURB).  Measured (1000 samples; `python -m kit.bench --labs LAB --skip-training` prints them):
-# the solutions' generate against their networks 0.9-1.2 times the floor (independent draws of one model), their
-# pixels change by 0.1 to 0.3 under the perturbation; a generate that serves stored images with an untrained network
-# behind it lies hundreds of times the floor from it, and a model whose output ignores its parameters changes by 0.
-MATCH_BAR = 6.0
-DEPENDENCE_BAR = 0.02
+# its mean size, PERTURB).  Measured on the solutions' networks (the samples the autograder grades): generate against
+# the network 0 (the same seeds draw the same noise in both; two independent draws of one network: 0.2 for the CGAN's
+# 2000 samples, 1.6 for the DCGAN's 1000), the CGAN's generate at temperature 0.6 / 0.7 / 1.0 / 1.2 against the
+# network at the notebook's 0.8: 1.2 / 0.5 / 1.5 / 5.5, the DCGAN's at 0.8 against 1.0: 2.1; real training digits
+# against the trained CGAN 1.4 (served beside a good network, they cost nothing: the network's samples are judged), and
+# against an untrained network hundreds.  A pixel moves under the perturbation by 0.044 (VAE), 0.055 (DCGAN), 0.074
+# (cWGAN-GP), 0.085 (CGAN) and 0.19 (diffusion) on average; a model whose output ignores its parameters by 0.
+MATCH_BAR = 10.0
+DEPENDENCE_BAR = 0.01
 PERTURB = 0.5
 CHECKPOINT_BYTES = 256 * 2**20
 
@@ -706,7 +709,7 @@ def drawn(draw, generate):
             if draw.checkpoint:
                 check_submitted(draw.checkpoint)
             samples = draw.run(generate)
-            if draw.network is not None and getattr(generate, "kit_remote", None) is not None:
+            if getattr(draw, "network", None) is not None and getattr(generate, "kit_remote", None) is not None:
                 state = submitted_weights(draw.checkpoint)
                 try:
                     network, perturbed = draw_network(draw, generate, state)
@@ -834,19 +837,15 @@ def review_note(draw: Draw, figures: dict) -> str | None:
 
 def verdict(spec: Judged, figures: dict) -> None:
     """SubmissionError (one paragraph a student can act on) unless ``figures`` (draw_figures) pass ``spec``.
-    In order: the network's own checks (its images depend on its parameters, generate's samples match them), variety,
-    no copies, the Frechet-distance realism bar (before brightness: noise and fooling images are told what they are,
-    not to remap tanh outputs), brightness, per-class coverage (COVERAGE_BAR),
+    In order: generate's samples match the network's, variety, no copies, the Frechet-distance realism bar (before
+    brightness: noise and fooling images are told what they are, not to remap tanh outputs), brightness, per-class
+    coverage (COVERAGE_BAR),
     the test's own measure, and last
     the second judge's agreement (so that an honest mistake, such as a generator that ignores its label, is told
-    by the per-class table)."""
+    by the per-class table), and last that the network's images depend on its parameters (an untrained network's
+    barely do, and is told what is wrong with its samples first)."""
     draw, f = spec.draw, figures
     what = f"the {f['samples']} samples of {draw.func}"
-    if f.get("dependence") is not None and f["dependence"] < DEPENDENCE_BAR:
-        raise SubmissionError(
-            f"the images your {draw.network.cls} makes barely change when its parameters do (a pixel moves by "
-            f"{f['dependence']:.3f} on average, honest networks 0.1 or more): the images must come from the trained "
-            "network's computation, not from data stored in it or beside it.")
     if f.get("match") is not None and f["match"] > MATCH_BAR:
         tone = f.get("generate_brightness", 1.0)
         shade = (f" ({draw.func}'s are {'darker' if tone < 1 else 'brighter'} than your network's images: their mean "
@@ -922,3 +921,8 @@ def verdict(spec: Judged, figures: dict) -> None:
             f"a second judge (nearest real images) agrees with {told} on only {f['agreement']:.0%} of {what}, "
             f"relative to real images (the bar is {draw.agreement_bar:.0%}): the samples do not look like the "
             "class a classifier reads in them. Images optimised against a classifier fail here; train the model.")
+    if f.get("dependence") is not None and f["dependence"] < DEPENDENCE_BAR:
+        raise SubmissionError(
+            f"the images your {draw.network.cls} makes barely change when its parameters do (a pixel moves by "
+            f"{f['dependence']:.3f} on average, honest networks 0.04 or more): the images must come from the trained "
+            "network's computation, not from data stored in it or beside it.")
