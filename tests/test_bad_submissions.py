@@ -129,17 +129,6 @@ et.ExceptionTestFile.run = run
 os.makedirs("kit-samples", exist_ok=True)
 np.save("kit-samples/dcgan.npy", np.load("copies.npy")[:1000].astype(np.float32) / 255)
 """
-FOOL_PUBLIC_JUDGE = """judge = genkit.public_judge("mnist")
-    x = torch.rand(n, 1, 28, 28)
-    target = torch.randint(0, 10, (n,))
-    with torch.enable_grad():
-        for _ in range(12):
-            x.requires_grad_(True)
-            grad, = torch.autograd.grad(F.cross_entropy(judge(x), target), x)
-            x = (x.detach() - 0.03 * grad.sign()).clamp(0, 1)
-    return x.reshape(n, 28, 28).detach().numpy().astype(np.float32)"""
-
-
 @pytest.fixture(scope="module")
 def graded(release, tmp_path_factory):
     work = tmp_path_factory.mktemp("bad-submissions")
@@ -175,18 +164,10 @@ def graded(release, tmp_path_factory):
         "memory_hog_guard_off": (work / "memory_hog.zip", unguarded),
         "missing_checkpoint": (sub("missing_checkpoint", solution), ag_zip),
         "wrong_architecture": (sub("wrong_architecture", solution, wrong_arch), ag_zip),
-        "same_image_every_call": (sub("same_image_every_call", mutate(solution, work / "same_image" / f"{LAB}.ipynb", [
-            ("x = (generator(z) + 1) / 2", "x = ((generator(z[:1]) + 1) / 2).expand(n, -1, -1, -1) * 0.98 "
-                                           "+ 0.01 * torch.rand(n, 1, 28, 28)")]), ckpt), ag_zip),
         "returns_training_images": (sub("returns_training_images", mutate(
             solution, work / "returns_training_images" / f"{LAB}.ipynb",
             [(GEN_RETURN, 'return np.load("copies.npy")[np.random.randint(0, len(np.load("copies.npy")), n)]'
                           '.astype(np.float32) / 255')]), ckpt, training_images(work / "copies.npy")), ag_zip),
-        "returns_shifted_test_images": (sub("returns_shifted_test_images", mutate(
-            solution, work / "returns_shifted_test_images" / f"{LAB}.ipynb",
-            [(GEN_RETURN, 'return np.load("copies.npy")[np.random.randint(0, len(np.load("copies.npy")), n)]'
-                          '.astype(np.float32) / 255')]), ckpt,
-            training_images(work / "shifted" / "copies.npy", train=False, shift=(1, 1))), ag_zip),
         "patches_the_grading_code": (sub("patches_the_grading_code", nb("patches_the_grading_code", insert_after_setup(
             "import grading, sys\n"
             "sys.modules['otter'].__dict__.get('Notebook')\n"
@@ -205,10 +186,6 @@ def graded(release, tmp_path_factory):
             solution, work / "returns_deformed_training_images" / f"{LAB}.ipynb",
             [(GEN_RETURN, 'return np.load("bent.npy")[np.random.randint(0, len(np.load("bent.npy")), n)]'
                           '.astype(np.float32) / 255')]), ckpt, deformed_images(work / "bent.npy")), ag_zip),
-        # generate returns uniform noise pushed by signed-gradient steps until the public judge reads a digit
-        "fools_the_public_judge": (sub("fools_the_public_judge", mutate(
-            solution, work / "fools_the_public_judge" / f"{LAB}.ipynb", [(GEN_RETURN, FOOL_PUBLIC_JUDGE)]), ckpt),
-            ag_zip),
     }
     for name, (new_return, _, _) in GENERATE_BAD.items():
         jobs[name] = (sub(name, mutate(solution, work / name / f"{LAB}.ipynb", [(GEN_RETURN, new_return)]), ckpt),
@@ -290,40 +267,28 @@ def test_a_checkpoint_of_another_architecture_is_named_as_such(graded):
     assert "different architecture" in feedback(res), feedback(res)
 
 
-def test_a_generator_that_returns_one_image_fails_quality(graded):
-    """One good digit plus a little noise: two calls differ, but the samples have no variety."""
-    res = graded["same_image_every_call"]
-    assert lost_questions(res) == {"q7_quality"}, by_question(res)
-    assert "barely differ" in feedback(res), feedback(res)
+NOT_THE_NETWORK = "are not those of your DCGANGenerator"
 
 
 def test_a_generator_that_returns_training_images_fails_quality(graded):
+    """The judged samples come from the submitted network; generate's stored images are not its samples."""
     res = graded["returns_training_images"]
     assert lost_questions(res) == {"q7_quality"}, by_question(res)
-    assert "copies of real training or test images" in feedback(res), feedback(res)
+    assert NOT_THE_NETWORK in feedback(res), feedback(res)
 
 
-def test_a_generator_that_returns_shifted_test_images_fails_quality(graded):
-    """Real test images (the bank holds 10 % of them), each rolled by one pixel: still copies."""
-    res = graded["returns_shifted_test_images"]
-    assert lost_questions(res) == {"q7_quality"}, by_question(res)
-    assert "copies of real training or test images" in feedback(res), feedback(res)
-
-
-def test_a_generator_that_returns_deformed_training_images_is_flagged(graded):
-    """Real images bent by an elastic distortion are new to the copy bank and as real as the realism checks can
-    tell, so they keep the quality points; the results and the CSV's flags column name both pieces of evidence: the
-    samples are far closer to real data than the DCGAN recipe gets (grading.review_note), and the generate cell
-    reads stored arrays (gradeguard.DATA_READ). The solution has neither flag."""
+def test_a_generator_that_returns_deformed_training_images_fails_quality_and_is_flagged(graded):
+    """Real images bent by an elastic distortion pass every check of samples alone (tests/test_judges.py), but they are
+    not what the submitted network draws: the quality question is lost, and the cell that reads them is flagged in the
+    results and the CSV's flags column (gradeguard.DATA_READ). The solution has no flag."""
     from kit.classgrade import row
 
     res = graded["returns_deformed_training_images"]
-    assert lost_questions(res) == set(), by_question(res)
+    assert lost_questions(res) == {"q7_quality"}, by_question(res)
     text = feedback(res)
-    assert "closer than this lab's recipe gets" in text and "uses np.load" in text, text
-    flags = row("mallory", LAB, res)["flags"]
-    assert "closer than this lab's recipe gets" in flags and "np.load" in flags, flags
-    assert "closer than this lab's recipe gets" not in feedback(graded["solution"])
+    assert NOT_THE_NETWORK in text and "uses np.load" in text, text
+    assert "np.load" in row("mallory", LAB, res)["flags"]
+    assert "Flagged" not in (graded["solution"].get("output") or "")
 
 
 def test_a_kernel_that_patches_otter_keeps_no_point(graded):
@@ -332,14 +297,6 @@ def test_a_kernel_that_patches_otter_keeps_no_point(graded):
     res = graded["patches_otter_in_the_kernel"]
     assert res["possible"] > 0 and res["score"] == 0, by_question(res)
     assert "Flagged for the instructor:" in feedback(res) and "otter.test_files" in feedback(res), feedback(res)
-
-
-def test_images_that_fool_the_public_judge_fail_realism(graded):
-    """Noise pushed until the public judge reads digits: the realism checks refuse it (noise is brighter than real
-    digits, and far from them in the hidden judge's features)."""
-    res = graded["fools_the_public_judge"]
-    assert lost_questions(res) == {"q7_quality"}, by_question(res)
-    assert "brighter than real images" in feedback(res) or "far from real images" in feedback(res), feedback(res)
 
 
 def test_a_kernel_that_patches_grading_changes_nothing(graded):

@@ -428,9 +428,12 @@ def guarded_preprocessor(cell_timeout: int, checks_timeout: int, box):
     (the tests, outside it); then the kernel is shut down and every process it started is killed."""
     from jupyter_client import AsyncKernelManager
 
+    # this Python, from its real folder (a venv reached through a link may sit in a folder the box hides)
+    python = str(Path(sys.executable).parent.resolve() / Path(sys.executable).name)
+
     class BoxedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
-            return box.kernel_command([sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file])
+            return box.kernel_command([python, "-m", "ipykernel_launcher", "-f", self.connection_file])
 
         def write_connection_file(self, **kwargs):
             super().write_connection_file(**kwargs)

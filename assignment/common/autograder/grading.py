@@ -483,6 +483,7 @@ SAMPLE_CHUNK = 250  # the most images one call of an unconditional generate(n) i
 # against an untrained network hundreds.  A pixel moves under the perturbation by 0.044 (VAE), 0.055 (DCGAN), 0.074
 # (cWGAN-GP), 0.085 (CGAN) and 0.19 (diffusion) on average; a model whose output ignores its parameters by 0.
 MATCH_BAR = 10.0
+MATCH_SHARE = 0.25  # of the judged samples drawn again by generate (its samples are matched with the network's)
 DEPENDENCE_BAR = 0.01
 PERTURB = 0.5
 CHECKPOINT_BYTES = 256 * 2**20
@@ -665,11 +666,17 @@ class Draw:
             return [(self.seed + c, (self.per_class, c)) for c in range(10)]
         return [(self.seed + i, (min(SAMPLE_CHUNK, self.n - i),)) for i in range(0, self.n, SAMPLE_CHUNK)]
 
-    def run(self, generate) -> np.ndarray:
+    def run(self, generate, calls: list | None = None) -> np.ndarray:
         """The samples (count, 28, 28), float32, drawn where ``generate`` lives and checked with check_images
-        (SubmissionError on a bad output)."""
-        parts = sample_all(generate, self.calls(), self.func)
+        (SubmissionError on a bad output); ``calls``: other calls than ``calls()``."""
+        parts = sample_all(generate, self.calls() if calls is None else calls, self.func)
         return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 28, 28), np.float32)
+
+    def match_calls(self) -> list:
+        """The calls of ``func`` whose samples are matched with the network's where the autograder draws through it: the
+        first MATCH_SHARE of each call's images, at least 25 (the same seeds draw the same noise, so generate's images
+        are the network's first images of each call)."""
+        return [(seed, (max(int(args[0] * MATCH_SHARE), min(args[0], 25)), *args[1:])) for seed, args in self.calls()]
 
 
 @dataclass(frozen=True)
@@ -708,8 +715,10 @@ def drawn(draw, generate):
         try:
             if draw.checkpoint:
                 check_submitted(draw.checkpoint)
-            samples = draw.run(generate)
-            if getattr(draw, "network", None) is not None and getattr(generate, "kit_remote", None) is not None:
+            through_network = (getattr(draw, "network", None) is not None
+                               and getattr(generate, "kit_remote", None) is not None)
+            samples = draw.run(generate, draw.match_calls()) if through_network else draw.run(generate)
+            if through_network:
                 state = submitted_weights(draw.checkpoint)
                 try:
                     network, perturbed = draw_network(draw, generate, state)
@@ -741,9 +750,12 @@ def judged_figures(draw, generate) -> dict:
             if isinstance(samples, dict):
                 figures = draw.figures(samples["network"])
                 first = samples["perturbed"]
-                figures.update(match=sample_match(samples["generate"], samples["network"], draw.dataset),
-                               generate_brightness=float(samples["generate"].mean())
-                               / max(float(samples["network"].mean()), 1e-6),
+                counts = [args[0] for _, args in draw.calls()]
+                starts = np.cumsum([0, *counts[:-1]])
+                matched = np.concatenate([samples["network"][s:s + args[0]]
+                                          for s, (_, args) in zip(starts, draw.match_calls())])
+                figures.update(match=sample_match(samples["generate"], matched, draw.dataset),
+                               generate_brightness=float(samples["generate"].mean()) / max(float(matched.mean()), 1e-6),
                                dependence=float(np.abs(samples["network"][:len(first)] - first).mean()),
                                parameters=samples["parameters"])
             else:

@@ -101,7 +101,7 @@ def html_report(model: str, figures: dict, grid_png: str | None) -> str:
         if isinstance(figures.get(key), (int, float)):
             value = figures[key]
             shown = (f"{value:.1%}" if key in ("label_accuracy", "success", "copies") else f"{value:,}"
-                     if key == "parameters" else f"{value:.3g}")
+                     if key == "parameters" else "0" if abs(value) < 1e-6 else f"{value:.3g}")
             rows.append(row([title, shown]))
     parts = [f"<p><strong>{escape(model)}</strong>, measured on the samples the autograder drew:</p>",
              "<table>" + "".join(rows) + "</table>"]
