@@ -459,3 +459,58 @@ def run(args: argparse.Namespace) -> None:
         print(f"wrote {len(rows)} rows to {args.csv}")
     if args.summary:
         print(f"wrote {write_summary(rows, results, args.summary)}")
+
+
+def positive(what: str):
+    """An argparse type: an integer of at least 1, else a sentence saying what was expected."""
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of {what}, at least 1")
+        return int(text)
+    return parse
+
+
+def main(argv=None):
+    """``python -m kit.grade ...`` (kit/grade.py hands its command over to this module)."""
+    import os
+    import shutil
+
+    from kit import grade as one
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["merge"]:
+        return merge_main(argv[1:])
+    ap = argparse.ArgumentParser(prog="python -m kit.grade", description=one.__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("path", type=Path, help="a submission (.ipynb or .zip) or a folder of them")
+    ap.add_argument("--lab", choices=LABS, help="grade every submission as this lab")
+    ap.add_argument("--autograder", type=Path, help="autograder zip (default autograder/<lab>-autograder.zip)")
+    ap.add_argument("--csv", type=Path, help="where to write the grades, one row per submission")
+    ap.add_argument("--out", type=Path, help="the results folders, one per submission (default: FOLDER-results "
+                                             "beside FOLDER; a temporary folder for one submission)")
+    ap.add_argument("--jobs", type=positive("gradings at a time"), default=1, help="gradings at a time (default 1)")
+    ap.add_argument("--threads", type=positive("torch threads"), default=1,
+                    help="torch threads per grading (default 1)")
+    ap.add_argument("--timeout", type=positive("seconds"), default=1800,
+                    help="seconds one grading may take before it is stopped (default 1800)")
+    ap.add_argument("--force", action="store_true", help="grade again submissions whose results are kept")
+    ap.add_argument("--no-sandbox", action="store_true",
+                    help="run student code as this user (only where no sandbox can be made: not root, no bubblewrap); "
+                         "the results and the CSV's flags say so")
+    ap.add_argument("--shard", type=parse_shard, metavar="i/N",
+                    help="grade only the i-th of N slices of the submissions sorted by name (i counts from 1)")
+    ap.add_argument("--summary", type=Path, metavar="DIR",
+                    help="write summary.md (a table per lab) and <lab>.png (its plots) to DIR")
+    args = ap.parse_args(argv)
+    if not args.path.exists():
+        ap.error(f"{args.path}: no such file or folder")
+    if args.autograder and not args.autograder.is_file():
+        ap.error(f"--autograder {args.autograder}: no such file")
+    if not args.no_sandbox and os.geteuid() != 0 and not shutil.which("bwrap"):
+        ap.error("student code would run as this user: grade as root (the kernel then runs as an unprivileged user), "
+                 "install bubblewrap, or pass --no-sandbox")
+    run(args)
+
+
+if __name__ == "__main__":
+    main()

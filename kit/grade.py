@@ -15,11 +15,11 @@ sandbox: as root, as an unprivileged user; otherwise in bubblewrap where it is i
 this user (and says so in the results and the CSV's flags).  Each grading runs on
 ``--threads`` torch threads (default 1, as on Gradescope's half a CPU) and keeps its results in its own folder
 under ``--out`` (default FOLDER-results/ beside FOLDER); a later run keeps them (``--force`` grades again).  Grading a
-whole class (pool, shards, merge, summary) is in kit/classgrade.py.
+whole class (pool, shards, merge, summary) is in kit/classgrade.py, which imports this module (never the reverse);
+``python -m kit.grade`` runs its command.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -111,7 +111,7 @@ def read_results(results_path: Path) -> dict:
 
 
 def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, timeout: int = 1800,
-          threads: int | None = None, sandbox: str | None = None) -> dict:
+          threads: int | None = 1, sandbox: str | None = None) -> dict:
     """Grade one submission the way Gradescope does: in an autograder-shaped folder of its own, the zip's own entry
     point (``python source/run_otter.py FOLDER``); return results.json as a dict, plus score, possible, seconds.
 
@@ -121,7 +121,8 @@ def grade(submission: Path, autograder_zip: Path, outdir: Path | None = None, ti
     the zip's sandbox.py).  Only results.json is read.  A grading that writes no results.json (a time-out: the whole
     process tree is killed) is reported with score 0 and the reason in "error" (one line), never as an exception;
     the entry point's output is kept in ``outdir/otter-run.log`` (a file: a process that keeps it open cannot hold
-    this one up).  ``threads``: torch threads of the grading kernel (None: torch's choice).
+    this one up).  ``threads``: torch threads of the grading kernel (default 1, as on Gradescope's half a CPU; None:
+    torch's choice).
     """
     outdir = Path(outdir or tempfile.mkdtemp(prefix="kit-grade-"))
     outdir.mkdir(parents=True, exist_ok=True)
@@ -260,52 +261,7 @@ def print_table(name: str, results: dict) -> None:
     print(table_text(name, results))
 
 
-def positive(what: str):
-    """An argparse type: an integer of at least 1, else a sentence saying what was expected."""
-    def parse(text: str) -> int:
-        if not text.isdigit() or int(text) < 1:
-            raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of {what}, at least 1")
-        return int(text)
-    return parse
+if __name__ == "__main__":  # python -m kit.grade: the command is the class grader's (kit/classgrade.py)
+    import runpy
 
-
-def main(argv=None):
-    from kit import classgrade
-
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["merge"]:
-        return classgrade.merge_main(argv[1:])
-    ap = argparse.ArgumentParser(prog="python -m kit.grade", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("path", type=Path, help="a submission (.ipynb or .zip) or a folder of them")
-    ap.add_argument("--lab", choices=LABS, help="grade every submission as this lab")
-    ap.add_argument("--autograder", type=Path, help="autograder zip (default autograder/<lab>-autograder.zip)")
-    ap.add_argument("--csv", type=Path, help="where to write the grades, one row per submission")
-    ap.add_argument("--out", type=Path, help="the results folders, one per submission (default: FOLDER-results "
-                                             "beside FOLDER; a temporary folder for one submission)")
-    ap.add_argument("--jobs", type=positive("gradings at a time"), default=1, help="gradings at a time (default 1)")
-    ap.add_argument("--threads", type=positive("torch threads"), default=1,
-                    help="torch threads per grading (default 1)")
-    ap.add_argument("--timeout", type=positive("seconds"), default=1800,
-                    help="seconds one grading may take before it is stopped (default 1800)")
-    ap.add_argument("--force", action="store_true", help="grade again submissions whose results are kept")
-    ap.add_argument("--no-sandbox", action="store_true",
-                    help="run student code as this user (only where no sandbox can be made: not root, no bubblewrap); "
-                         "the results and the CSV's flags say so")
-    ap.add_argument("--shard", type=classgrade.parse_shard, metavar="i/N",
-                    help="grade only the i-th of N slices of the submissions sorted by name (i counts from 1)")
-    ap.add_argument("--summary", type=Path, metavar="DIR",
-                    help="write summary.md (a table per lab) and <lab>.png (its plots) to DIR")
-    args = ap.parse_args(argv)
-    if not args.path.exists():
-        ap.error(f"{args.path}: no such file or folder")
-    if args.autograder and not args.autograder.is_file():
-        ap.error(f"--autograder {args.autograder}: no such file")
-    if not args.no_sandbox and os.geteuid() != 0 and not shutil.which("bwrap"):
-        ap.error("student code would run as this user: grade as root (the kernel then runs as an unprivileged user), "
-                 "install bubblewrap, or pass --no-sandbox")
-    classgrade.run(args)
-
-
-if __name__ == "__main__":
-    main()
+    runpy.run_module("kit.classgrade", run_name="__main__", alter_sys=True)
