@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -92,8 +93,10 @@ def run_measured(cmd: list[str], cores: int | None = None, **kw) -> tuple[float,
     return time.time() - start, peak[0], subprocess.CompletedProcess(cmd, proc.returncode, out, "")
 
 
-def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys.executable) -> None:
-    """Build the lab into a temporary release, grade its solution with the autograder zip; print the figures."""
+def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys.executable) -> dict:
+    """Build the lab into a temporary release, grade its solution with the autograder zip; print the figures and return
+    them ({"grading": ..., "references": ...}, as docs/bench.json keeps them)."""
+    record: dict = {"grading": {}, "references": {}}
     with tempfile.TemporaryDirectory() as tmp:
         secs, peak, proc = run_measured([sys.executable, "-m", "kit.build", "--labs", lab, "--out", tmp], cwd=ROOT)
         if proc.returncode:
@@ -124,6 +127,15 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
               f"torch {torch_build(grading_python)})")
         for line in reference_lines(lab, res.get("extra_data", {})):
             print(line)
+        record["grading"] = {"score": f"{score:g}/{possible:g}", "seconds": round(secs, 1), "peak_rss_mb": round(peak),
+                             "box": {}}
+        keep = ("fd_ratio", "coverage_min", "label_accuracy", "inception_score", "success", "agreement")
+        record["references"] = {model: {"lab": lab, **{k: f[k] for k in keep if isinstance(f.get(k), (int, float))}}
+                                for model, f in (res.get("extra_data") or {}).get("samples", {}).items()}
+        for model in record["references"]:
+            seconds = stored_train_seconds(lab, model)
+            if seconds is not None:
+                record["references"][model]["train_seconds"] = seconds
         if BOX.exists():
             for mem in (GRADESCOPE_RAM_MB, HEADROOM_MB):
                 ag, cmd = entry_point(f"box-{mem}")
@@ -137,6 +149,40 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
                     graded = f"{sum(t.get('score', 0) for t in tests):g}/{sum(t.get('max_score', 0) for t in tests):g}"
                 print(f"{lab}: grading the solution in Gradescope's box, {mem} MB ({graded}): "
                       f"{report[len('gradescope-box: '):]}")
+                peak_box = re.search(r"exit \S+, ([\d.]+) s, peak (\d+) MB", report)
+                if peak_box:
+                    record["grading"]["box"][str(mem)] = {"score": graded, "seconds": float(peak_box.group(1)),
+                                                          "peak_mb": int(peak_box.group(2))}
+    return record
+
+
+def stored_train_seconds(lab: str, model: str) -> float | None:
+    """The training seconds stored in the reference checkpoint of ``model`` (a judged draw of ``lab``), if any."""
+    import torch
+
+    specs = getattr(get(lab).grading, "JUDGED", {})
+    draw = next((s.draw for s in specs.values() if s.draw.name == model), None)
+    path = get(lab).reference / draw.checkpoint if draw is not None and draw.checkpoint else None
+    if path is None or not path.exists():
+        return None
+    seconds = torch.load(path, weights_only=True).get("train_seconds")
+    return round(float(seconds), 1) if isinstance(seconds, (int, float)) else None
+
+
+def write_bench(records: dict[str, dict], path: Path) -> None:
+    """Merge the grading figures of ``records`` ({lab: bench_build_and_grade's record}) into ``path`` (docs/bench.json):
+    what kit.docs writes the docs' tables from."""
+    import platform
+
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data.setdefault("grading", {})
+    data.setdefault("references", {})
+    for lab, record in records.items():
+        data["grading"][lab] = record["grading"]
+        data["references"] = {m: f for m, f in data["references"].items() if f.get("lab") != lab}
+        data["references"].update(record["references"])
+    data["machine"] = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def reference_lines(lab: str, extra: dict) -> list[str]:
@@ -423,6 +469,7 @@ def main(argv=None):
     ap.add_argument("--cores", type=int, default=None, help="pin grading to this many cores")
     ap.add_argument("--skip-training", action="store_true", help="only build and grading figures")
     ap.add_argument("--skip-grading", action="store_true", help="only the labs' training benchmarks and reports")
+    ap.add_argument("--json", type=Path, help="merge the grading figures into this file (make bench: docs/bench.json)")
     ap.add_argument("--grading-python", default=sys.executable,
                     help="Python of the grading environment, e.g. a venv with a CPU-only torch and "
                          "otter-grader[grading] as Gradescope installs it")
@@ -439,8 +486,10 @@ def main(argv=None):
     for lab in args.labs:
         get(lab)  # an unknown name stops here, before anything runs
     if not args.skip_grading:
-        for lab in args.labs:
-            bench_build_and_grade(lab, args.cores, args.grading_python)
+        records = {lab: bench_build_and_grade(lab, args.cores, args.grading_python) for lab in args.labs}
+        if args.json:
+            write_bench(records, args.json)
+            print(f"wrote {args.json} (python -m kit.docs writes the docs' tables from it)")
     if not args.skip_training:
         bench_training(args.labs, args.seeds, args.threads, args.steps, args.every)
 
