@@ -3,6 +3,7 @@
     python -m kit.judges                 # train the missing ones, print test accuracies
     python -m kit.judges --force         # train all four again (same seeds, same result on the same machine)
     python -m kit.judges --check         # only evaluate the shipped weights
+    python -m kit.judges --calibrate-echoes [--release DIR]   # the echo check's figures (grading.ECHO_RATIO)
 
 The public judge (genkit.SmallCNN, seed 1) goes to students: assignment/common/student/judge_<dataset>_public.pt.
 The hidden judge (grading.HiddenJudgeNet, seed 2), the copy banks and the realism statistics go only into the
@@ -126,7 +127,8 @@ def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int 
     """copybank_<dataset>.pt: a random projection (784 -> dim) of a fixed random ``share`` of the training images
     and of the test images (no images), with their labels (grading.knn_labels) and the projections of their zoomed
     crops (grading.zoom, grading.ZOOMS), for grading.near_copy_share.  The rest of each set is what the false-flag
-    rate is measured on (tests/test_judges.py)."""
+    rate is measured on (tests/test_judges.py).  Also every training and test image seen coarsely (grading.coarse,
+    49 numbers each), for grading.echo_ratios."""
     images, train_labels = genkit.load_tensors(dataset, train=True)
     test_images, test_labels = genkit.load_tensors(dataset, train=False)
     g = torch.Generator().manual_seed(seed)
@@ -139,26 +141,82 @@ def write_copy_bank(dataset: str, share: float = 0.1, dim: int = 128, seed: int 
     banked = torch.cat([images[idx], test_images[test_idx]])[:, 0]
     zoomed = torch.cat([grading.zoom(banked, crop).reshape(len(banked), -1) @ projection for crop in grading.ZOOMS])
     path = bank_path(dataset)
+    every = torch.cat([images, test_images])[:, 0]
     torch.save({"projection": projection, "bank": bank.half(), "labels": labels, "zoomed": zoomed.half(),
-                "indices": idx, "test_indices": test_idx}, path)
+                "indices": idx, "test_indices": test_idx, "coarse": grading.coarse(every).half()}, path)
     print(f"copy bank {path.name}: {len(idx)} training and {len(test_idx)} test images projected to {dim} "
-          "dimensions", flush=True)
+          f"dimensions; all {len(every)} images seen coarsely (grading.coarse)", flush=True)
     return path
+
+
+def calibrate_echoes(release: Path | None = None, held: int = 2000, degraded: int = 500) -> dict:
+    """The echo check's figures (grading.echo_ratios): for each dataset, ``held`` real images held out of a coarse
+    bank of the others (real images in no bank), ``degraded`` banked images changed each way of kit.degradations,
+    and the samples the autograder draws from each solution's reference (where a release is built in ``release``);
+    prints, for each, the share that echoes (ratio under grading.ECHO_RATIO) and the least ratio."""
+    import numpy as np
+
+    from kit import degradations
+
+    samples = {}
+    if release is not None:
+        import os
+
+        from kit import labs
+        from kit.notebook import lab_code
+
+        for lab in labs.LABS:
+            for spec in getattr(labs.get(lab).grading, "JUDGED", {}).values():
+                draw = spec.draw
+                if isinstance(draw, grading.Draw):
+                    here = os.getcwd()
+                    os.chdir(release / "solutions" / lab)
+                    try:
+                        samples[(draw.dataset, f"solution: {lab}/{draw.name}")] = draw.run(lab_code(lab, release)[draw.func])
+                    finally:
+                        os.chdir(here)
+    out = {}
+    for dataset in ("mnist", "fashion"):
+        images = torch.cat([genkit.load_tensors(dataset, train=True)[0], genkit.load_tensors(dataset, train=False)[0]])
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+        kept, out_of_bank = images[order[held:], 0], images[order[:held], 0]
+        banked = grading.coarse(kept).half().float()
+        grading._banks[dataset] = None  # the check reads this bank, not the shipped one
+        grading._banks[dataset + "/coarse"] = banked
+        queries = {"real images in no bank": out_of_bank.numpy()}
+        queries.update({name: x for (d, name), x in samples.items() if d == dataset})
+        originals = kept[:degraded].numpy()
+        for name, change in {**degradations.DEGRADATIONS, **degradations.STRONGER}.items():
+            queries[f"degraded: {name}"] = change(originals).astype(np.float32)
+        for name, x in queries.items():
+            ratios = grading.echo_ratios(x, dataset)
+            out[(dataset, name)] = (float((ratios < grading.ECHO_RATIO).mean()), float(ratios.min()), len(ratios))
+            print(f"{dataset:8s} {name:38s} echoes {out[(dataset, name)][0]:7.2%} of {len(ratios):5d}, "
+                  f"least ratio {ratios.min():.3f}", flush=True)
+        grading.clear_realism()
+    return out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--force", action="store_true", help="train all judges again")
     ap.add_argument("--check", action="store_true", help="only evaluate the shipped judges")
+    ap.add_argument("--calibrate-echoes", action="store_true",
+                    help="print the echo check's figures (real images out of the bank, degraded copies, solutions)")
+    ap.add_argument("--release", type=Path, help="with --calibrate-echoes: a built release whose solutions' samples "
+                                                 "are measured too")
     ap.add_argument("names", nargs="*", default=list(SPECS), help=f"judges among {list(SPECS)}")
     args = ap.parse_args(argv)
+    if args.calibrate_echoes:
+        calibrate_echoes(args.release.resolve() if args.release else None)
+        return
     for name in args.names:
         if not args.check and (args.force or not path_of(name).exists()):
             train(name)
         check(name)
     for dataset in ("mnist", "fashion"):
         if not args.check and (args.force or not bank_path(dataset).exists()
-                               or "zoomed" not in torch.load(bank_path(dataset), weights_only=True)):
+                               or "coarse" not in torch.load(bank_path(dataset), weights_only=True)):
             write_copy_bank(dataset)
         if not args.check and (args.force or not realism_path(dataset).exists()
                                or "class_trace" not in torch.load(realism_path(dataset), weights_only=True)):

@@ -46,6 +46,34 @@ def test_copy_bank_flags_stored_images_and_spares_new_ones(dataset):
         assert rate <= 0.002, (rate, float(nearest.min()))
 
 
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_echo_check_sees_changed_real_images_and_spares_new_ones(dataset):
+    """grading.echo_ratios: real images moved by half a pixel, blurred, down-sampled and up, or warped by 0.7 pixels
+    (kit.degradations) echo their originals in more than twice the flag's share (measured 7-90 %); real images held
+    out of a bank of the others echo in at most 0.15 % (measured 0 % MNIST, 0.1 % Fashion-MNIST), under the 1 % flag."""
+    import numpy as np
+
+    import genkit
+    import grading
+    from kit import degradations
+
+    images, _ = genkit.load_tensors(dataset, train=True)
+    grading.clear_realism()
+    try:
+        for name, change in degradations.DEGRADATIONS.items():
+            share = grading.echo_share(change(images[3000:3500, 0].numpy()).astype(np.float32), dataset)
+            assert share > 2 * grading.ECHO_SHARE_BAR, (name, share)
+        # a bank of every image but 2,000 held out, in the shipped bank's form
+        held, kept = images[:2000, 0], images[2000:, 0]
+        grading._banks[dataset] = None
+        grading._banks[dataset + "/coarse"] = grading.coarse(kept).half().float()
+        share = grading.echo_share(held.numpy(), dataset)
+        assert share <= 0.0015, share
+        assert grading.echo_share(held[:500].numpy()[:, ::-1].copy(), dataset) <= 0.0015  # mirrored: new images
+    finally:
+        grading.clear_realism()
+
+
 def genkit_tensors(dataset, train):
     import genkit
 
@@ -263,7 +291,8 @@ def test_realism_bars_pass_the_reference_and_fail_broken_generators(release, tmp
     the Frechet-distance bar (Draw.fd_bar) with a factor 1.8 to spare, the coverage bar (grading.COVERAGE_BAR) with a
     factor 1.5 and the brightness bars; an untrained, a collapsed, a one-style-per-class (also jittered) and a
     contrast-broken version of it each fail one of them (but REALISM_MISSES); real images deformed at random pass
-    them all and are flagged for the instructor wherever the reference is far enough from real data to tell."""
+    them all and are flagged for the instructor wherever the reference is far enough from real data to tell; the
+    reference's samples do not echo real images (grading.echo_share)."""
     import shutil
 
     import grading
@@ -278,6 +307,8 @@ def test_realism_bars_pass_the_reference_and_fail_broken_generators(release, tmp
     assert f["fd_ratio"] <= draw.fd_bar / 1.8, (model, f, draw.fd_bar)
     reference_fd = f["fd_ratio"]
     assert f["coverage_min"] >= 1.5 * grading.COVERAGE_BAR and low <= f["brightness"] <= high, (model, f)
+    # the echo check (changed copies of real images) leaves the reference's samples alone: measured 0 % of each
+    assert grading.echo_share(reference, draw.dataset) <= grading.ECHO_SHARE_BAR / 5, model
     checkpoint = Path(shutil.copy(release / "solutions" / lab / draw.checkpoint, tmp_path / draw.checkpoint))
     for name, images in broken_versions(ns, draw, reference, checkpoint).items():
         f = realism_figures(images, draw)

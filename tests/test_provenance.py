@@ -19,55 +19,13 @@ import pytest
 
 from conftest import TESTED_NAMES, by_question, lost_questions, make_zip, mutate, untrained_checkpoint
 from kit import grade as kit_grade
+from kit.degradations import DEGRADATIONS, blur, subpixel
 
 pytestmark = pytest.mark.skipif(not {"gan", "cgan_vae", "adversarial"} <= set(TESTED_NAMES),
                                 reason="needs the gan, cgan_vae and adversarial labs in the release (KIT_TEST_LABS)")
 GAN_RETURN = "return x.reshape(n, 28, 28).cpu().numpy().astype(np.float32)"
 CGAN_RETURN = "return x.reshape(n, 28, 28).cpu().numpy().astype(np.float32)"
 SERVE = 'return np.load("stored.npy")[np.random.randint(0, len(np.load("stored.npy")), n)].astype(np.float32)'
-
-
-# --------------------------------------------------------------------------
-# Real images, changed just enough (numpy only: no grid_sample, no torchvision transform for the guard to see)
-# --------------------------------------------------------------------------
-
-
-def subpixel(x):
-    """Each image blended with its own 1-pixel shift: moved by half a pixel."""
-    return 0.5 * x + 0.5 * np.roll(x, 1, axis=2)
-
-
-def blur(x):
-    """A 3 x 3 box blur."""
-    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-    return sum(padded[:, i:i + 28, j:j + 28] for i in range(3) for j in range(3)) / 9
-
-
-def down_up(x):
-    """Down-sampled to 14 x 14 (2 x 2 means) and back (each pixel repeated)."""
-    small = x.reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4))
-    return small.repeat(2, axis=1).repeat(2, axis=2)
-
-
-def warp(x, strength=0.7, seed=0):
-    """A smooth random displacement field of up to ``strength`` pixels, bilinear interpolation by hand."""
-    rng = np.random.default_rng(seed)
-    out = np.empty_like(x)
-    yy, xx = np.mgrid[0:28, 0:28].astype(np.float64)
-    for k, image in enumerate(x):
-        a, b = rng.uniform(-1, 1, 4), rng.uniform(0, 2 * np.pi, 4)
-        dy = strength * np.sin(xx / 9 + b[0]) * a[0] + strength * np.cos(yy / 11 + b[1]) * a[1]
-        dx = strength * np.sin(yy / 9 + b[2]) * a[2] + strength * np.cos(xx / 11 + b[3]) * a[3]
-        sy, sx = np.clip(yy + dy, 0, 27), np.clip(xx + dx, 0, 27)
-        y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
-        y1, x1 = np.minimum(y0 + 1, 27), np.minimum(x0 + 1, 27)
-        fy, fx = sy - y0, sx - x0
-        out[k] = ((1 - fy) * (1 - fx) * image[y0, x0] + (1 - fy) * fx * image[y0, x1]
-                  + fy * (1 - fx) * image[y1, x0] + fy * fx * image[y1, x1])
-    return out
-
-
-DEGRADATIONS = {"subpixel": subpixel, "blur": blur, "down_up": down_up, "warp": warp}
 
 
 def stored_images(dest: Path, degrade, k: int = 2000) -> Path:
@@ -94,6 +52,32 @@ class DCGANGenerator(nn.Module):
         index = (z[:, 0].abs() * 1e4).long() % len(self.bank)
         return self.bank[index] * 2 - 1 + 0 * self.scale
 '''
+
+# Networks that are a store of changed real images: the images are a parameter of the model (so they change when the
+# parameters do, and the weights stay under the lab's size bound), chosen by the noise (and the class).  The samples
+# the autograder draws through them are those images: the echo check (grading.echo_ratios) sees them.
+PARAMETER_GENERATOR = '''
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim=Z_DIM):
+        super().__init__()
+        self.bank = nn.Parameter(torch.zeros(2000, 1, 28, 28))
+
+    def forward(self, z):
+        index = (z[:, 0].abs() * 1e4).long() % len(self.bank)
+        return self.bank[index] * 2 - 1
+'''
+PARAMETER_CGAN = '''
+class ConditionalGenerator(nn.Module):
+    def __init__(self, n_classes=N_CLASSES, z_dim=Z_DIM, **kwargs):
+        super().__init__()
+        self.n_classes, self.z_dim = n_classes, z_dim
+        self.bank = nn.Parameter(torch.zeros(n_classes, 200, 1, 28, 28))
+
+    def forward(self, z, labels):
+        index = (z[:, 0].abs() * 1e4).long() % self.bank.shape[1]
+        return self.bank[labels, index] * 2 - 1
+'''
+ECHO_FLAG = "far closer to one real training or test image than to any other"
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +123,21 @@ def graded(release, tmp_path_factory):
                 [(CGAN_RETURN, 'return np.load("stored.npy")[int(c)][np.random.randint(0, 200, n)]')])
     subs["cgan_subpixel"] = ("cgan_vae", make_zip(work / "cgan.zip", [nb, cgan, csol / "vae.pt",
                                                                        work / "cgan" / "stored.npy"]))
+    # the images are the network: a parameter of the DCGAN generator (blurred), of the CGAN's (moved by half a pixel)
+    (work / "in_parameter").mkdir()
+    bank = np.load(stored_images(work / "in_parameter" / "bank.npy", blur, k=2000))
+    torch.save({"state_dict": {"bank": torch.from_numpy(bank)[:, None]}}, work / "in_parameter" / "dcgan_generator.pt")
+    nb = mutate(sol / "gan.ipynb", work / "in_parameter" / "gan.ipynb",
+                [("generator = DCGANGenerator()", PARAMETER_GENERATOR + "\ngenerator = DCGANGenerator()")])
+    subs["gan_images_in_a_parameter"] = ("gan", make_zip(work / "in_parameter.zip",
+                                                         [nb, work / "in_parameter" / "dcgan_generator.pt"]))
+    (work / "cgan_parameter").mkdir()
+    torch.save({"state_dict": {"bank": torch.from_numpy(by_class)[:, :, None]}},
+               work / "cgan_parameter" / "cgan_generator.pt")
+    nb = mutate(csol / "cgan_vae.ipynb", work / "cgan_parameter" / "cgan_vae.ipynb",
+                [("cgan = ConditionalGenerator()", PARAMETER_CGAN + "\ncgan = ConditionalGenerator()")])
+    subs["cgan_digits_in_a_parameter"] = ("cgan_vae", make_zip(work / "cgan_parameter.zip", [
+        nb, work / "cgan_parameter" / "cgan_generator.pt", csol / "vae.pt"]))
     # fool returns a stored real digit of the target class for every start: nothing is attacked
     asol = release / "solutions" / "adversarial"
     test_images, test_labels = genkit.load_tensors("mnist", train=False)
@@ -188,6 +187,16 @@ def test_images_in_a_buffer_of_the_model_are_caught_and_flagged(graded):
 def test_moved_real_digits_served_by_a_conditional_generate_lose_the_label_questions(graded):
     res = graded["cgan_subpixel"]
     assert {"q4_label_accuracy"} <= lost_questions(res), by_question(res)
+
+
+@pytest.mark.parametrize("name,model", [("gan_images_in_a_parameter", "generate (dcgan)"),
+                                        ("cgan_digits_in_a_parameter", "generate (cgan)")])
+def test_a_network_that_stores_changed_real_images_is_flagged(graded, name, model):
+    """Its samples are the network's own and change with its parameters, and its weights stay under the size bound:
+    the echo check flags them for the instructor (in results.json's output, which kit.classgrade lists as a flag)."""
+    res = graded[name]
+    output = res.get("output") or ""
+    assert "Flagged for the instructor:" in output and ECHO_FLAG in output and f"samples of {model}" in output, output
 
 
 def test_fool_that_returns_stored_digits_loses_its_questions(graded):

@@ -210,6 +210,7 @@ COPY_SHARE_BAR = 0.02
 COPY_SHIFT = 2
 COPY_CHECKED = 400  # samples checked per call (evenly spaced), with (2 * COPY_SHIFT + 1) ** 2 shifts each
 _banks: dict = {}
+BANK_BLOCK = 8192  # banked rows compared at a time, made float32 from the float16 they are kept in
 
 
 def copy_bank(dataset: str):
@@ -219,7 +220,9 @@ def copy_bank(dataset: str):
         blob = torch.load(path, weights_only=True) if path.exists() else None
         _banks[dataset] = None if blob is None else (blob["projection"].float(), blob["bank"].float())
         _banks[dataset + "/labels"] = None if blob is None else blob.get("labels")
-        _banks[dataset + "/zoomed"] = None if blob is None or "zoomed" not in blob else blob["zoomed"].float()
+        # the zoomed crops (56,000 rows) and the coarse images (70,000) stay float16: 14 and 7 MB
+        _banks[dataset + "/zoomed"] = None if blob is None or "zoomed" not in blob else blob["zoomed"]
+        _banks[dataset + "/coarse"] = None if blob is None or "coarse" not in blob else blob["coarse"]
     return _banks[dataset]
 
 
@@ -232,10 +235,16 @@ def zoom(images, crop: int) -> torch.Tensor:
 
 
 def _nearest(rows: torch.Tensor, banked: torch.Tensor) -> torch.Tensor:
-    """The distance of each row to its nearest banked row, a few rows at a time: a distance matrix of at most 2**22
-    entries (16 MB) at once; the whole one would take hundreds of MB of the container's 768."""
-    step = max(16, 2 ** 22 // max(1, len(banked)))
-    return torch.cat([torch.cdist(rows[i:i + step], banked).min(dim=1).values for i in range(0, len(rows), step)])
+    """The distance of each row to its nearest banked row, a block of the bank (made float32 from the float16 it is
+    kept in) and a few rows at a time: a distance matrix of at most 2**22 entries (16 MB) at once; the whole one would
+    take hundreds of MB of the container's 768."""
+    best = torch.full((len(rows),), float("inf"))
+    for j in range(0, len(banked), BANK_BLOCK):
+        block = banked[j:j + BANK_BLOCK].float()
+        step = max(16, 2 ** 22 // len(block))
+        for i in range(0, len(rows), step):
+            best[i:i + step] = torch.minimum(best[i:i + step], torch.cdist(rows[i:i + step], block).min(dim=1).values)
+    return best
 
 
 def nearest_banked(images, dataset: str = "mnist", zoomed: bool = True) -> torch.Tensor | None:
@@ -287,6 +296,61 @@ def check_not_copies(images, dataset: str = "mnist", share: float | None = None)
             f"{share:.0%} of your samples are (near) copies of real training or test images, perhaps shifted by a "
             "pixel or two (an honest generator draws none): generate must draw new images from the trained model, "
             "not return stored ones.")
+
+
+# Echoes of real images.  Stored real images moved by a fraction of a pixel, blurred, down- and up-sampled or warped
+# are new images to the copy bank above, yet each still lies much closer to its original than to any other real image
+# once images are seen coarsely (a Gaussian blur of ECHO_SIGMA pixels, then 4 x 4 averages: 49 numbers).  The banks
+# hold that coarse form of every training and test image (``coarse``); a sample echoes a real image when its distance
+# to the nearest of them is under ECHO_RATIO times its distance to the second nearest.  Measured with
+# ``python -m kit.judges --calibrate-echoes --release DIR`` (2,000 real images held out of a bank of the other 68,000;
+# 500 banked images changed each way of kit/degradations.py): real images in no bank echo at 0 % (MNIST) and 0.1 %
+# (Fashion-MNIST, which holds near-duplicates); the samples the autograder draws from each solution at 0 % (the least
+# ratio 0.50); banked images moved by half a pixel at 7 % (MNIST) / 20 % (Fashion), blurred 3 x 3 at 85 / 73 %,
+# down-sampled to 14 x 14 and back at 90 %, smoothly warped by up to 0.7 pixels at 19 / 22 %; warped by 1.5 pixels
+# 1.0 / 2.6 %, by 2.5 pixels 0.6 / 0.4 % (no longer told apart).  More than ECHO_SHARE_BAR of the samples echoing is
+# flagged for the instructor: at 0.1 % per honest sample, 500 samples reach it about once in 70,000 gradings, 1,000
+# samples once in 10**8.
+ECHO_SIGMA = 2.0
+ECHO_RATIO = 0.4
+ECHO_SHARE_BAR = 0.01
+
+
+def coarse(images) -> torch.Tensor:
+    """Images (k, 28, 28) seen coarsely, (k, 49): a Gaussian blur (sigma ECHO_SIGMA pixels, zeros beyond the edge),
+    then the means of 4 x 4 blocks."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    r = int(3 * ECHO_SIGMA + 0.5)
+    t = torch.arange(-r, r + 1, dtype=torch.float32)
+    k = torch.exp(-t ** 2 / (2 * ECHO_SIGMA ** 2))
+    k = k / k.sum()
+    x = torch.nn.functional.conv2d(x, k.view(1, 1, 1, -1), padding=(0, r))
+    x = torch.nn.functional.conv2d(x, k.view(1, 1, -1, 1), padding=(r, 0))
+    return torch.nn.functional.avg_pool2d(x, 4).flatten(1)
+
+
+def echo_ratios(images, dataset: str = "mnist") -> np.ndarray | None:
+    """For each image (k, 28, 28): its coarse distance to the nearest banked real image over that to the second
+    nearest (``coarse``, the whole training and test sets); None where the autograder has no coarse bank."""
+    copy_bank(dataset)
+    banked = _banks.get(dataset + "/coarse")
+    if banked is None:
+        return None
+    rows = coarse(images)
+    two = torch.full((len(rows), 2), float("inf"))
+    for j in range(0, len(banked), BANK_BLOCK):
+        block = banked[j:j + BANK_BLOCK].float()
+        step = 2 ** 22 // len(block)
+        for i in range(0, len(rows), step):
+            near = torch.cdist(rows[i:i + step], block).topk(min(2, len(block)), largest=False).values
+            two[i:i + step] = torch.cat([two[i:i + step], near], dim=1).topk(2, largest=False).values
+    return (two[:, 0] / two[:, 1].clamp_min(1e-12)).numpy()
+
+
+def echo_share(images, dataset: str = "mnist") -> float | None:
+    """Share of ``images`` that echo one real image (echo_ratios under ECHO_RATIO); None: no coarse bank."""
+    ratios = echo_ratios(images, dataset)
+    return None if ratios is None or len(ratios) == 0 else float((ratios < ECHO_RATIO).mean())
 
 
 def per_class_table(per_class, dataset: str = "mnist") -> str:
@@ -792,6 +856,7 @@ def draw_figures(draw: Draw, images) -> dict:
     probs = genkit.predict(hidden_judge(draw.dataset), images)
     read = probs.argmax(1).numpy()
     figures = {"samples": draw.count, "spread": spread(images), "copies": near_copy_share(images, draw.dataset),
+               "echoes": echo_share(images, draw.dataset),
                "fd_ratio": fd_ratio(images, draw.dataset),
                "brightness": float(images.mean()) / realism_stats(draw.dataset)["pixel_mean"]}
     if draw.per_class:
@@ -829,14 +894,21 @@ FLAG_MARK = "Flagged for the instructor:"  # gradeguard.TAMPER_MARK: kit.classgr
 
 
 def review_note(draw: Draw, figures: dict) -> str | None:
-    """Lines for the instructor when ``figures`` (draw_figures) are closer to real data than ``draw.review_below``, or
-    when the checkpoint's weights hold more numbers than ``draw.max_parameters``; else None."""
+    """Lines for the instructor when ``figures`` (draw_figures) are closer to real data than ``draw.review_below``,
+    when more than ECHO_SHARE_BAR of the samples echo a real image, or when the checkpoint's weights hold more numbers
+    than ``draw.max_parameters``; else None."""
     notes = []
     size, bound = figures.get("parameters"), getattr(draw, "max_parameters", 0)
     if bound and isinstance(size, int) and size > bound:
         notes.append(f"{FLAG_MARK} the weights in {draw.checkpoint} hold {size:,} numbers, more than {bound:,} (five "
                      "times what this lab's model needs): data may be stored in the network. An instructor will read "
                      "it; no point is taken for this.")
+    echoes = figures.get("echoes")
+    if isinstance(echoes, float) and echoes > ECHO_SHARE_BAR:
+        notes.append(f"{FLAG_MARK} {echoes:.1%} of the samples of {draw.func} ({draw.name}) each lie far closer to one "
+                     "real training or test image than to any other (seen coarsely), as stored real images moved by a "
+                     "fraction of a pixel, blurred or warped do; honest generators: about 1 sample in 1,000 at most. "
+                     "An instructor will read how the network makes its images; no point is taken for this.")
     fd, below = figures.get("fd_ratio"), getattr(draw, "review_below", 0)  # the attack lab's draws have none
     if below and isinstance(fd, (int, float)) and fd < below:
         notes.append(f"{FLAG_MARK} the samples of {draw.func} ({draw.name}) lie {fd:.1f} times the real-data floor from "

@@ -52,6 +52,7 @@ FIGURE_TITLES = (("label_accuracy", "label accuracy (hidden judge)"), ("inceptio
                  ("agreement", "agreement of a second judge, as a share of real images'"),
                  ("coverage_min", "coverage: spread of the least varied class / real images' (hidden judge's features)"),
                  ("spread", "variety: mean distance between samples"), ("copies", "share of near copies of real images"),
+                 ("echoes", "share of samples far closer to one real image than to any other (coarsely)"),
                  ("brightness", "mean brightness / real images'"), ("success", "attack success rate"),
                  ("linf", "largest change of a pixel"),
                  ("match", "generate's samples against the network's: Fréchet distance / the real-data floor"),
@@ -100,7 +101,7 @@ def html_report(model: str, figures: dict, grid_png: str | None) -> str:
     for key, title in FIGURE_TITLES:
         if isinstance(figures.get(key), (int, float)):
             value = figures[key]
-            shown = (f"{value:.1%}" if key in ("label_accuracy", "success", "copies") else f"{value:,}"
+            shown = (f"{value:.1%}" if key in ("label_accuracy", "success", "copies", "echoes") else f"{value:,}"
                      if key == "parameters" else "0" if abs(value) < 1e-6 else f"{value:.3g}")
             rows.append(row([title, shown]))
     parts = [f"<p><strong>{escape(model)}</strong>, measured on the samples the autograder drew:</p>",
