@@ -22,7 +22,7 @@ from kit.labs import ALL, get
 
 DOCS = ROOT / "docs"
 BENCH = DOCS / "bench.json"
-BLOCK = re.compile(r"(<!-- kit:(?P<name>[\w:]+) -->\n)(?P<body>.*?)(<!-- /kit:(?P=name) -->)", re.S)
+BLOCK = re.compile(r"(<!-- kit:(?P<name>[\w:-]+) -->\n)(?P<body>.*?)(<!-- /kit:(?P=name) -->)", re.S)
 
 
 def table(head: list[str], rows: list[list]) -> str:
@@ -120,6 +120,8 @@ def shared_bars() -> str:
 
     rows = [["variety: pixel spread at least (per class, overall)", "{per_class}, {overall}".format(**grading.VARIETY_BARS)],
             ["copies of banked real images: share at most", grading.COPY_SHARE_BAR],
+            ["echoes of real images (changed copies, flagged for the instructor): share at most",
+             grading.ECHO_SHARE_BAR],
             ["brightness: mean pixel value / real images', between", "{}, {}".format(*grading.BRIGHTNESS_BARS)],
             ["coverage of every class at least", grading.COVERAGE_BAR],
             ["generate's samples against the network's: FD / floor at most", grading.MATCH_BAR],

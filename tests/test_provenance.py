@@ -64,7 +64,7 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z):
         index = (z[:, 0].abs() * 1e4).long() % len(self.bank)
-        return self.bank[index] * 2 - 1
+        return (self.bank[index] * 2 - 1).clamp(-1, 1)
 '''
 PARAMETER_CGAN = '''
 class ConditionalGenerator(nn.Module):
@@ -75,7 +75,7 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z, labels):
         index = (z[:, 0].abs() * 1e4).long() % self.bank.shape[1]
-        return self.bank[labels, index] * 2 - 1
+        return (self.bank[labels, index] * 2 - 1).clamp(-1, 1)
 '''
 ECHO_FLAG = "far closer to one real training or test image than to any other"
 
