@@ -101,14 +101,61 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is missing or does not fit the model: the message says what to do."""
 
 
+def plain(value) -> bool:
+    """Numbers, strings, None, and lists and dicts of them (a loss history): what a checkpoint may hold beside the
+    weights (the autograder refuses anything else in a submitted one)."""
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(type(k) in (str, int) and plain(v) for k, v in value.items())
+    return False
+
+
+_NOTHING = object()
+
+
+def _split(value):
+    """(what of ``value`` is plain, the rest), recursing into dicts; _NOTHING where a part is empty."""
+    if plain(value):
+        return value, _NOTHING
+    if isinstance(value, dict):
+        parts = {k: _split(v) for k, v in value.items()}
+        kept = {k: p for k, (p, _) in parts.items() if p is not _NOTHING}
+        rest = {k: r for k, (_, r) in parts.items() if r is not _NOTHING}
+        return kept or _NOTHING, rest or _NOTHING
+    return _NOTHING, value
+
+
+def sidecar(path) -> Path:
+    """Where save_checkpoint keeps what is not plain (sample grids, say): ``name.extra.pt`` beside ``name.pt``.
+    It stays with the notebook: it is not handed in."""
+    path = Path(path)
+    return path.with_name(path.stem + ".extra" + path.suffix)
+
+
 def save_checkpoint(path, model: nn.Module, **extra) -> None:
-    """Save ``model``'s weights (moved to the CPU) and any extra picklable data (e.g. a loss history; a
-    ``train_seconds`` entry is printed)."""
+    """Save ``model``'s weights (moved to the CPU) and any extra data: numbers, strings and lists or dicts of them (a
+    loss history; a ``train_seconds`` entry is printed) in ``path``, what is not plain (tensors, such as sample grids)
+    in its sidecar file (``sidecar``), which load_checkpoint reads back too."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"state_dict": state, **extra}, path)
+    kept, rest = _split(extra)
+    torch.save({"state_dict": state, **(kept if kept is not _NOTHING else {})}, path)
+    if rest is not _NOTHING:
+        torch.save(rest, sidecar(path))
+    else:
+        sidecar(path).unlink(missing_ok=True)
     size = Path(path).stat().st_size / 1e6
     took = f", trained in {extra['train_seconds']:.0f} s" if "train_seconds" in extra else ""
     print(f"saved {path} ({size:.1f} MB{took})")
+
+
+def _merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = _merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, dict) else v
+    return out
 
 
 def print_loaded(path, extra: dict) -> None:
@@ -119,7 +166,8 @@ def print_loaded(path, extra: dict) -> None:
 
 
 def load_checkpoint(path, model: nn.Module) -> dict:
-    """Load weights saved by :func:`save_checkpoint` into ``model``; return the extra data saved with them.
+    """Load weights saved by :func:`save_checkpoint` into ``model``; return the extra data saved with them (its sidecar
+    file's too, where there is one).
 
     Raises CheckpointError with a plain explanation when the file is missing or
     was saved from a different architecture.  The model is put in eval mode either way, so that code
@@ -145,7 +193,13 @@ def load_checkpoint(path, model: nn.Module) -> dict:
             f"checkpoint '{path}' does not fit {type(model).__name__}: it was saved from a "
             f"different architecture ({first}). Train again with the current model and save.") from exc
     model.eval()
-    return {k: v for k, v in blob.items() if k != "state_dict"}
+    extra = {k: v for k, v in blob.items() if k != "state_dict"}
+    if sidecar(path).exists():
+        try:
+            extra = _merge(extra, torch.load(sidecar(path), map_location="cpu", weights_only=True))
+        except Exception:
+            pass  # the sidecar holds only what the notebook's plots read
+    return extra
 
 
 # --------------------------------------------------------------------------
@@ -367,6 +421,169 @@ def label_accuracy_report(generate, per_class: int = 100, dataset: str = "mnist"
 
 # --------------------------------------------------------------------------
 # Handing in
+# --------------------------------------------------------------------------
+# Tests: the student's code runs in the notebook's kernel, the verdict is given outside it
+# --------------------------------------------------------------------------
+# Each test of a lab calls ``in_kernel(run, student_function, ...)``: ``run`` calls the student's functions on inputs
+# it builds and returns what they gave, and the test then checks those values.  In your notebook (grader.check) all
+# of it runs here.  At grading the autograder runs each test in its own process: it sends ``run`` to your notebook's
+# kernel, gets back plain data (numbers, strings, arrays: ``pack`` / ``unpack``, never a pickle) and checks it with
+# values that never enter the kernel.  A value packed and unpacked is what the test sees in both places.
+MAX_EVIDENCE_BYTES = 256 * 2**20
+
+
+def pack(value) -> dict:
+    """``value`` as JSON-able data: None, bools, numbers, strings, lists, tuples, dicts with string or integer keys,
+    torch tensors and numpy arrays and scalars (their bytes in one .npz, base64); any other object as its type's
+    name.  Tensors keep their dtype, shape, requires_grad and device type (the values are copied to the CPU)."""
+    import base64
+    import io
+
+    import numpy
+    import torch
+
+    arrays = []
+
+    def array(a):
+        arrays.append(a)
+        return len(arrays) - 1
+
+    def enc(x, depth):
+        if depth > 20:
+            return {"object": "nested too deep"}
+        if x is None or type(x) in (bool, int, float, str):
+            return {"int": str(x)} if type(x) is int and abs(x) > 2 ** 53 else x
+        if isinstance(x, torch.Tensor):
+            t = x.detach()
+            device = t.device.type
+            try:
+                data = t.cpu() if device != "meta" else None
+            except Exception:  # a device whose tensors cannot be copied to the CPU
+                data = None
+            if data is not None and data.dtype in (torch.bfloat16, torch.float16):
+                data = data.float()
+            return {"tensor": None if data is None else array(data.numpy()), "dtype": str(t.dtype)[6:],
+                    "shape": list(t.shape), "requires_grad": bool(x.requires_grad), "device": device}
+        if isinstance(x, numpy.ndarray):
+            if x.dtype.hasobject:
+                return {"object": "numpy.ndarray of Python objects"}
+            return {"ndarray": array(x)}
+        if isinstance(x, numpy.generic) and not isinstance(x, numpy.object_):
+            return {"npscalar": array(numpy.asarray(x))}
+        if isinstance(x, (list, tuple)):
+            return {"tuple" if isinstance(x, tuple) else "list": [enc(v, depth + 1) for v in x]}
+        if isinstance(x, dict) and all(type(k) in (str, int) for k in x):
+            return {"dict": [[k, enc(v, depth + 1)] for k, v in x.items()]}
+        return {"object": type(x).__qualname__, "module": type(x).__module__}
+
+    tree = enc(value, 0)
+    buffer = io.BytesIO()
+    numpy.savez(buffer, *arrays)
+    return {"tree": tree, "arrays": base64.b64encode(buffer.getvalue()).decode()}
+
+
+def unpack(packed: dict):
+    """The value ``pack`` wrote: data only (numpy's loader with allow_pickle=False); any other object comes back as an
+    instance of an empty class of the same name."""
+    import base64
+    import io
+
+    import numpy
+    import torch
+
+    raw = base64.b64decode(packed["arrays"], validate=True)
+    if len(raw) > MAX_EVIDENCE_BYTES:
+        raise ValueError(f"the values sent back are {len(raw) / 2**20:.0f} MB, more than the autograder reads")
+    with numpy.load(io.BytesIO(raw), allow_pickle=False) as npz:
+        arrays = [npz[f"arr_{i}"] for i in range(len(npz.files))]
+
+    def dec(x, depth):
+        if depth > 22:
+            raise ValueError("the values sent back are nested too deep")
+        if x is None or type(x) in (bool, int, float, str):
+            return x
+        if not isinstance(x, dict) or len(x) == 0:
+            raise ValueError("the values sent back are malformed")
+        if "int" in x:
+            return int(x["int"])
+        if "list" in x or "tuple" in x:
+            items = [dec(v, depth + 1) for v in x.get("list", x.get("tuple"))]
+            return items if "list" in x else tuple(items)
+        if "dict" in x:
+            return {k: dec(v, depth + 1) for k, v in x["dict"]}
+        if "ndarray" in x:
+            return arrays[x["ndarray"]]
+        if "npscalar" in x:
+            return arrays[x["npscalar"]][()]
+        if "tensor" in x:
+            dtype = getattr(torch, str(x["dtype"]), None)
+            if not isinstance(dtype, torch.dtype):
+                raise ValueError(f"unknown tensor dtype {x['dtype']!r}")
+            if x["tensor"] is None or x.get("device", "cpu") != "cpu":
+                t = torch.empty([int(n) for n in x["shape"]], dtype=dtype, device="meta")
+            else:
+                t = torch.from_numpy(numpy.array(arrays[x["tensor"]])).to(dtype)
+            if x.get("requires_grad") and t.is_floating_point():
+                t.requires_grad_(True)
+            if x.get("device", "cpu") != "cpu":
+                t.kit_device = str(x["device"])  # where the student's tensor was (check messages name it)
+            return t
+        if "object" in x:
+            return type(str(x["object"]).split(".")[-1][:80], (Foreign,), {"module": str(x.get("module", ""))})()
+        raise ValueError("the values sent back are malformed")
+
+    return dec(packed["tree"], 0)
+
+
+class Foreign:
+    """What ``unpack`` makes of an object that is not data (a model, a function): only its type's name is kept."""
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object>"
+
+
+def describe_error(error: BaseException) -> dict:
+    """An exception as data (``rebuild_error`` makes it an exception again): its type, the builtin classes it derives
+    from, its message, and where in the notebook's code it was raised (the last frame of a notebook cell)."""
+    import builtins
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if "ipykernel_" in f.filename or f.filename.startswith("<ipython-input")]
+    where = f"raised in {frames[-1].name}, line {frames[-1].lineno} of its cell" if frames else ""
+    bases = [c.__name__ for c in type(error).__mro__ if getattr(builtins, c.__name__, None) is c]
+    return {"type": type(error).__name__, "bases": bases, "builtin": type(error).__module__ == "builtins",
+            "message": str(error)[:2000], "where": where}
+
+
+def rebuild_error(info: dict) -> Exception:
+    """The exception ``describe_error`` described: a class of the same name, derived from the builtin class the
+    original derived from (so that ``except ValueError`` still catches it), with the message and where it was
+    raised."""
+    import builtins
+
+    name = str(info.get("type", "Exception"))[:80]
+    bases = [getattr(builtins, b, None) for b in info.get("bases", [])]
+    base = next((b for b in bases if isinstance(b, type) and issubclass(b, Exception)), Exception)
+    cls = base if info.get("builtin") and base.__name__ == name else type(name, (base,), {})
+    message, where = str(info.get("message", ""))[:2000], info.get("where")
+    return cls(f"{message} ({where})" if where else message)
+
+
+def in_kernel(run, *args, helpers=()):
+    """``run(*args)`` where the student's code lives, as data (``pack`` then ``unpack``).
+
+    Here (your notebook, where grader.check runs the public tests) that is this process.  At grading, an argument
+    that stands for one of your notebook's names makes the autograder run ``run`` in your notebook's kernel (with
+    the functions in ``helpers`` defined beside it) and check what comes back outside it.
+    """
+    for a in args:
+        remote = getattr(a, "kit_remote", None)
+        if remote is not None:
+            return remote.call(run, args, helpers)
+    return unpack(pack(run(*args)))
+
+
 # --------------------------------------------------------------------------
 
 

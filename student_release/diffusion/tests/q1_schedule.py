@@ -7,8 +7,11 @@ points = 2
 
 @test_case(points=None, hidden=False)
 def test_schedule_shapes(linear_schedule):
-    import torch
-    betas, alphas, alpha_bars = linear_schedule()
+    import genkit, torch
+
+    def run(linear_schedule):
+        return linear_schedule()
+    betas, alphas, alpha_bars = genkit.in_kernel(run, linear_schedule)
     for name, v in (('betas', betas), ('alphas', alphas), ('alpha_bars', alpha_bars)):
         assert tuple(v.shape) == (1000,), f'{name} should have shape (1000,), got {tuple(v.shape)}'
         assert v.dtype == torch.float64, f'{name} should be float64 (dtype=torch.float64 in linspace), got {v.dtype}'

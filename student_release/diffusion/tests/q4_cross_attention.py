@@ -7,8 +7,11 @@ points = 2
 
 @test_case(points=None, hidden=False)
 def test_cross_attention_shape(CrossAttention):
-    import torch
-    att = CrossAttention(16, 8)
-    out = att(torch.randn(2, 16, 7, 7), torch.randn(2, 3, 8))
+    import genkit
+
+    def run(CrossAttention):
+        import torch
+        return CrossAttention(16, 8)(torch.randn(2, 16, 7, 7), torch.randn(2, 3, 8))
+    out = genkit.in_kernel(run, CrossAttention)
     assert tuple(out.shape) == (2, 16, 7, 7), f"the output should have the feature map's shape (2, 16, 7, 7), got {tuple(out.shape)}"
 

@@ -7,8 +7,11 @@ points = 2
 
 @test_case(points=None, hidden=False)
 def test_generate_shape_dtype_range(generate):
-    import numpy as np
-    x = generate(5)
+    import numpy as np, genkit
+
+    def run(generate):
+        return generate(5)
+    x = genkit.in_kernel(run, generate)
     assert isinstance(x, np.ndarray), f'generate must return a numpy array, got {type(x).__name__}'
     assert x.shape == (5, 28, 28), f'generate(5) must have shape (5, 28, 28), got {x.shape}'
     assert x.dtype == np.float32, f'generate must return float32, got {x.dtype}'
