@@ -39,7 +39,7 @@ import psutil
 
 from kit import ROOT
 from kit.build import submission_zip
-from kit.grade import autograder_folder, grading_env
+from kit.grade import autograder_folder, grading_env, grading_python
 from kit.labs import LABS, get
 
 GRADESCOPE_RAM_MB = 768
@@ -121,6 +121,8 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
         res = json.loads((ag / "results" / "results.json").read_text())
         score = sum(t.get("score", 0) for t in res["tests"])
         possible = sum(t.get("max_score", 0) for t in res["tests"])
+        if score < possible:  # the solution should get every point: say why it did not
+            print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
         verdict = "fits" if peak < GRADESCOPE_RAM_MB else "DOES NOT FIT"
         print(f"{lab}: grading the solution ({score:g}/{possible:g}) {secs:.0f} s, peak RSS {peak:.0f} MB "
               f"on {cores or os.cpu_count()} core(s) ({verdict} in Gradescope's {GRADESCOPE_RAM_MB} MB; "
@@ -153,6 +155,8 @@ def bench_build_and_grade(lab: str, cores: int | None, grading_python: str = sys
                 if peak_box:
                     record["grading"]["box"][str(mem)] = {"score": graded, "seconds": float(peak_box.group(1)),
                                                           "peak_mb": int(peak_box.group(2))}
+                else:
+                    record["grading"].setdefault("box_failed", []).append(f"{mem} MB: {report}")
     return record
 
 
@@ -486,12 +490,27 @@ def main(argv=None):
     for lab in args.labs:
         get(lab)  # an unknown name stops here, before anything runs
     if not args.skip_grading:
-        records = {lab: bench_build_and_grade(lab, args.cores, args.grading_python) for lab in args.labs}
+        # kit.grade's grading Python is the one the sandbox keeps within reach of the kernel (the kit's folder,
+        # where .gradeenv lives, is hidden from it)
+        os.environ["KIT_GRADING_PYTHON"] = args.grading_python
+        records = {lab: bench_build_and_grade(lab, args.cores, grading_python()) for lab in args.labs}
         if args.json:
             write_bench(records, args.json)
             print(f"wrote {args.json} (python -m kit.docs writes the docs' tables from it)")
     if not args.skip_training:
         bench_training(args.labs, args.seeds, args.threads, args.steps, args.every)
+    if not args.skip_grading:
+        short = [lab for lab, r in records.items() if not full_marks(r)]
+        if short:
+            raise SystemExit(f"bench: the solution of {', '.join(short)} lost points in a grading above (its output "
+                             "is printed there)")
+
+
+def full_marks(record: dict) -> bool:
+    """Whether every grading of the solution in ``record`` (bench_build_and_grade's) got every point."""
+    scores = [record["grading"]["score"], *(b["score"] for b in record["grading"]["box"].values())]
+    return not record["grading"].get("box_failed") and all(
+        "/" in s and s.split("/")[0] == s.split("/")[1] for s in scores)
 
 
 if __name__ == "__main__":

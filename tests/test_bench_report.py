@@ -24,3 +24,18 @@ def test_reference_lines_report_each_models_realism_variety_and_accuracy():
                          else "training time not recorded"), cgan
     assert seconds == "cgan_vae: drawing and judging the samples: 41 s"
     assert bench.reference_lines("gan", {}) == []
+
+
+def test_bench_fails_when_the_solution_loses_points_in_any_grading():
+    """make bench measured a grading the kernel never ran (0/12 in 5 s) as if it were the real one: a solution short
+    of full marks anywhere, or a box run with no report, now fails the bench."""
+    def record(score, box768="12/12", failed=None):
+        grading = {"score": score, "box": {"768": {"score": box768, "seconds": 36.0, "peak_mb": 554}}}
+        if failed:
+            grading["box_failed"] = failed
+        return {"grading": grading}
+
+    assert bench.full_marks(record("12/12"))
+    assert not bench.full_marks(record("0/12"))
+    assert not bench.full_marks(record("12/12", box768="no results.json"))
+    assert not bench.full_marks(record("12/12", failed=["576 MB: gradescope-box: no report"]))
