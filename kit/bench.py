@@ -43,6 +43,10 @@ from kit.grade import autograder_folder, grading_env, grading_python
 from kit.labs import LABS, get
 
 GRADESCOPE_RAM_MB = 768
+# The references' realism (FD / floor with the hidden judge, as the build's grading measures it) as reached on the
+# CPU budget, with margin: make bench fails when one regresses past its target.  Reached: CGAN 1.3, diffusion 3.0-3.3,
+# DCGAN 24.9, cWGAN-GP 53.8, VAE 45.9.
+REFERENCE_FD_TARGETS = {"cgan": 1.5, "diffusion": 3.5, "dcgan": 30.0, "wgan": 60.0, "vae": 55.0}
 HEADROOM_MB = 576  # a quarter of Gradescope's default left to spare
 # A box shaped like Gradescope's default container (768 MB memory cgroup, 0.5 CPU): where it exists, the solution
 # is graded in it too, and its own figures (time, peak memory as the cgroup counts it, OOM kills) are printed.
@@ -504,6 +508,16 @@ def main(argv=None):
         if short:
             raise SystemExit(f"bench: the solution of {', '.join(short)} lost points in a grading above (its output "
                              "is printed there)")
+        regressed = regressions(records)
+        if regressed:
+            raise SystemExit("bench: references past their realism targets: " + "; ".join(regressed))
+
+
+def regressions(records: dict) -> list[str]:
+    """The references in ``records`` (bench_build_and_grade's) whose FD / floor is past REFERENCE_FD_TARGETS."""
+    return [f"{model} FD/floor {f['fd_ratio']:.1f} > {REFERENCE_FD_TARGETS[model]}"
+            for r in records.values() for model, f in r.get("references", {}).items()
+            if model in REFERENCE_FD_TARGETS and f.get("fd_ratio", 0) > REFERENCE_FD_TARGETS[model]]
 
 
 def full_marks(record: dict) -> bool:

@@ -39,3 +39,15 @@ def test_bench_fails_when_the_solution_loses_points_in_any_grading():
     assert not bench.full_marks(record("0/12"))
     assert not bench.full_marks(record("12/12", box768="no results.json"))
     assert not bench.full_marks(record("12/12", failed=["576 MB: gradescope-box: no report"]))
+
+
+def test_bench_fails_when_a_reference_regresses_past_its_target():
+    """The CPU targets, restated as what was reached (with margin): the references as measured pass, a worse one
+    fails."""
+    import json
+
+    measured = json.loads((bench.ROOT / "docs" / "bench.json").read_text())["references"]
+    records = {"all": {"references": measured}}
+    assert bench.regressions(records) == [], measured
+    worse = {"x": {"references": {"cgan": {"fd_ratio": 2.0}, "dcgan": {"fd_ratio": 24.9}}}}
+    assert bench.regressions(worse) == ["cgan FD/floor 2.0 > 1.5"]
