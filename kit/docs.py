@@ -125,6 +125,7 @@ def shared_bars() -> str:
             ["brightness: mean pixel value / real images', between", "{}, {}".format(*grading.BRIGHTNESS_BARS)],
             ["coverage of every class at least", grading.COVERAGE_BAR],
             ["generate's samples against the network's: FD / floor at most", grading.MATCH_BAR],
+            ["a conditional generate's label accuracy under the network's, at most", grading.LABEL_GAP],
             ["mean change of a pixel when the network's parameters are perturbed, at least", grading.DEPENDENCE_BAR]]
     return table(["bar", "value"], rows) + "\nSource: `assignment/common/autograder/grading.py`.\n"
 

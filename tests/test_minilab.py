@@ -40,7 +40,8 @@ def test_the_build_grades_its_solution_with_every_point(built):
     result = json.loads((built / "results" / "tiny.json").read_text())
     assert result["score"] == result["possible"] == 4, by_question(result)
     figures = result["extra_data"]["samples"]["tiny"]
-    assert figures["inception_score"] >= 1.5 and figures["match"] == 0, figures
+    # generate is the network here: the same images, a Frechet distance of 0 up to rounding (-1e-5 was seen)
+    assert figures["inception_score"] >= 1.5 and abs(figures["match"]) < 1e-3, figures
 
 
 def test_its_untouched_student_notebook_scores_zero(built, tmp_path):

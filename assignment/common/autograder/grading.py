@@ -547,6 +547,10 @@ SAMPLE_CHUNK = 250  # the most images one call of an unconditional generate(n) i
 # against an untrained network hundreds.  A pixel moves under the perturbation by 0.044 (VAE), 0.055 (DCGAN), 0.074
 # (cWGAN-GP), 0.085 (CGAN) and 0.19 (diffusion) on average; a model whose output ignores its parameters by 0.
 MATCH_BAR = 10.0
+# generate(n, c) must draw class c as often as the network does when the autograder asks it for c: its label accuracy
+# (hidden judge, on the matched samples) at most LABEL_GAP under the network's.  The solutions: the same images, no
+# gap; a generate that ignores c: about 10 % against 99 %.
+LABEL_GAP = 0.2
 MATCH_SHARE = 0.25  # of the judged samples drawn again by generate (its samples are matched with the network's)
 DEPENDENCE_BAR = 0.01
 PERTURB = 0.5
@@ -818,6 +822,10 @@ def judged_figures(draw, generate) -> dict:
                 starts = np.cumsum([0, *counts[:-1]])
                 matched = np.concatenate([samples["network"][s:s + args[0]]
                                           for s, (_, args) in zip(starts, draw.match_calls())])
+                if draw.per_class:  # the classes generate was asked for: does it draw them, as the network does?
+                    asked = np.concatenate([np.full(args[0], args[1]) for _, args in draw.match_calls()])
+                    read = genkit.predict(hidden_judge(draw.dataset), samples["generate"]).argmax(1)
+                    figures["generate_label_accuracy"] = float((np.asarray(read) == asked).mean())
                 figures.update(match=sample_match(samples["generate"], matched, draw.dataset),
                                generate_brightness=float(samples["generate"].mean()) / max(float(matched.mean()), 1e-6),
                                dependence=float(np.abs(samples["network"][:len(first)] - first).mean()),
@@ -921,7 +929,8 @@ def review_note(draw: Draw, figures: dict) -> str | None:
 
 def verdict(spec: Judged, figures: dict) -> None:
     """SubmissionError (one paragraph a student can act on) unless ``figures`` (draw_figures) pass ``spec``.
-    In order: generate's samples match the network's, variety, no copies, the Frechet-distance realism bar (before
+    In order: generate's samples match the network's (and, for a conditional model, draw the classes asked for as
+    often as the network does: LABEL_GAP), variety, no copies, the Frechet-distance realism bar (before
     brightness: noise and fooling images are told what they are, not to remap tanh outputs), brightness, per-class
     coverage (COVERAGE_BAR),
     the test's own measure, and last
@@ -941,6 +950,12 @@ def verdict(spec: Judged, figures: dict) -> None:
             f"{draw.func} must sample the trained network as the notebook says: fresh noise through it, the notebook's "
             "sampler (check each of its steps), its output mapped to [0, 1] ((x + 1) / 2 for tanh outputs), nothing "
             "else.")
+    if f.get("generate_label_accuracy") is not None and f["generate_label_accuracy"] < f["label_accuracy"] - LABEL_GAP:
+        raise SubmissionError(
+            f"{draw.func}(n, c) does not draw the class it is asked for: the hidden judge reads "
+            f"{f['generate_label_accuracy']:.0%} of its images as class c, against {f['label_accuracy']:.0%} of the "
+            f"images of your {draw.network.cls} drawn with the same classes (the bar: at most {LABEL_GAP:.0%} "
+            f"fewer). Pass labels = c (a tensor of n copies of it) to the generator in {draw.func}.")
     if draw.per_class:
         for c, value in enumerate(f["class_spread"]):
             check_variety(None, VARIETY_BARS["per_class"], f"the samples of class {f['classes'][c]}", value)

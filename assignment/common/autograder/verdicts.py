@@ -104,6 +104,11 @@ def html_report(model: str, figures: dict, grid_png: str | None) -> str:
             shown = (f"{value:.1%}" if key in ("label_accuracy", "success", "copies", "echoes") else f"{value:,}"
                      if key == "parameters" else "0" if abs(value) < 1e-6 else f"{value:.3g}")
             rows.append(row([title, shown]))
+    for run in figures.get("runs") or []:  # fool: one run per kind of start
+        if isinstance(run, dict) and {"from", "target", "p_min", "moved", "follows"} <= set(run):
+            rows.append(row([f"from {run['from']} to {run['target']}: least confidence, largest mean move of a "
+                             "pixel, how the output follows its start",
+                             f"{run['p_min']:.2f}, {run['moved']:.3f}, {run['follows']:.2f}"]))
     parts = [f"<p><strong>{escape(model)}</strong>, measured on the samples the autograder drew:</p>",
              "<table>" + "".join(rows) + "</table>"]
     names = figures.get("classes") or [str(i) for i in range(10)]
