@@ -549,7 +549,7 @@ SAMPLE_CHUNK = 250  # the most images one call of an unconditional generate(n) i
 MATCH_BAR = 10.0
 # generate(n, c) must draw class c as often as the network does when the autograder asks it for c: its label accuracy
 # (hidden judge, on the matched samples) at most LABEL_GAP under the network's.  The solutions: the same images, no
-# gap; a generate that ignores c: about 10 % against 99 %.
+# gap; a generate that ignores c, measured: 10 % against 99 % (CGAN) and 88 % (cWGAN-GP).
 LABEL_GAP = 0.2
 MATCH_SHARE = 0.25  # of the judged samples drawn again by generate (its samples are matched with the network's)
 DEPENDENCE_BAR = 0.01
